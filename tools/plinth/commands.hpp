@@ -1,0 +1,15 @@
+// Subcommand registration for the plinth CLI. Each add_*_command attaches a CLI11 subcommand whose
+// callback does the work and stores the process exit code in `exit_code`. Failures are thrown as
+// exceptions; main() prints them as one line ("plinth: error: ...") and exits non-zero.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace plinth::cli {
+
+void add_devices_command(CLI::App& app, int& exit_code);  // plinth devices [-v] [--json]
+void add_run_command(CLI::App& app, int& exit_code);      // plinth run: the portable demo workload
+void add_cts_command(CLI::App& app, int& exit_code);      // plinth cts ...
+void add_bench_command(CLI::App& app, int& exit_code);    // plinth bench ops ...
+
+}  // namespace plinth::cli
