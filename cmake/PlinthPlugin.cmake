@@ -23,6 +23,11 @@ function(plinth_add_plugin target)
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     # Fail at link time, not at dlopen time, on an unresolved symbol.
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
+    # Export the entry point and nothing else: g++ would otherwise export weak template
+    # instantiations from libstdc++ that could bind to another plugin's copies.
+    set(_map "${CMAKE_CURRENT_BINARY_DIR}/${target}.map")
+    file(WRITE "${_map}" "{ global: plinth_plugin_init; local: *; };\n")
+    target_link_options(${target} PRIVATE "-Wl,--version-script=${_map}")
   endif()
   if(NOT P_NO_INSTALL AND DEFINED PLINTH_INSTALL_PLUGIN_DIR)
     install(TARGETS ${target} LIBRARY DESTINATION "${PLINTH_INSTALL_PLUGIN_DIR}")

@@ -314,8 +314,10 @@ typedef struct plinth_plugin_api {
    * number of entries that exist (so a call with capacity 0 counts). Includes unusable devices and
    * plugin-wide reasons. Opens nothing that outlives the call and never fails merely because no
    * device exists: "no driver" is an entry with usable = 0 and a reason.
-   * [out] entries: array of capacity structs whose struct_size the host set; may be NULL if
-   * capacity is 0. [in] capacity. [out] out_count: required.
+   * [out] entries: array of `capacity` structs, each entries[0].struct_size bytes long (the host's
+   * sizeof, which may differ from the plugin's: element i starts at byte i * entries[0].struct_size);
+   * the host sets struct_size in every element. May be NULL if capacity is 0.
+   * [in] capacity. [out] out_count: required.
    * Errors: INVALID_ARGUMENT (NULL out_count, or entries NULL with capacity > 0).
    */
   plinth_status_t (*probe)(plinth_probe_entry_t* entries, uint32_t capacity, uint32_t* out_count);

@@ -108,7 +108,8 @@ extern "C" {
 /**
  * SOFTMAX over the last dimension. inputs: [x, mask?]; outputs: [y] (same shape as x).
  * z = x * scale + mask (mask float, broadcast to x's shape; -inf allowed). With causal = 1 and x's
- * last two dims [Sq, Sk], element (i, j) is masked (treated as -inf) when j > i + (Sk - Sq).
+ * last two dims [Sq, Sk] (a 1-D x is one row: Sq = 1), element (i, j) is masked (treated as -inf)
+ * when j > i + (Sk - Sq).
  * y = exp(z - max z) / sum exp(z - max z); a row whose elements are all masked yields zeros.
  * Params: plinth_softmax_params_t.
  */
@@ -149,7 +150,7 @@ extern "C" {
  * s = scale * q k^T + mask; with causal = 1, query i of batch b sits at position
  * L_b - Sq + i (L_b = kv_lens[b] or Skv) and key j is masked when j > L_b - Sq + i.
  * o = softmax(s) v; a query whose keys are all masked yields zeros.
- * Params: plinth_attention_params_t (scale 0 means 1/sqrt(D)).
+ * Params: plinth_attention_params_t (scale 0 means 1/sqrt(D), or 1 when D = 0).
  */
 #define PLINTH_OP_ATTENTION 14
 
@@ -168,7 +169,8 @@ extern "C" {
 
 /**
  * TOP_K over the last dimension. inputs: [x] [R, N] (or [N]) float; outputs: [values, indices],
- * values [R, k] float, indices [R, k] I32. The k largest elements of each row in descending order;
+ * values [R, k] float, indices [R, k] I32 (for x [N]: [k] or [1, k]). The k largest elements of each
+ * row in descending order;
  * equal values order by lower index first. NaN compares greater than every number (and equal NaNs
  * by index). k <= N. Params: plinth_top_k_params_t.
  */
@@ -206,7 +208,7 @@ typedef struct plinth_matmul_params {
   const void* next;
   uint32_t transpose_a; /**< 1: a is stored [..., K, M]. */
   uint32_t transpose_b; /**< 1: b is stored [..., N, K] (required for quantized b). */
-  float alpha;          /**< Output scale. A params struct too small to hold it means 1. */
+  float alpha;          /**< Output scale; 1 for the plain product. */
   uint32_t reserved1;
 } plinth_matmul_params_t;
 
