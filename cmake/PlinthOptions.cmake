@@ -2,10 +2,10 @@
 
 function(plinth_common_warnings)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-    add_compile_options(-Wall -Wextra -Wpedantic -Wshadow=local
-                        $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>)
-    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-      add_compile_options(-Wno-shadow-field-in-constructor)
+    add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:-Wall> $<$<COMPILE_LANGUAGE:C,CXX>:-Wextra>
+                        $<$<COMPILE_LANGUAGE:C,CXX>:-Wpedantic> $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:-Wshadow=local>)
     endif()
     if(PLINTH_WERROR)
       add_compile_options($<$<COMPILE_LANGUAGE:C,CXX>:-Werror>)

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Plinth's one setup script: installs the Debian 12 packages the build needs, builds the tree, and
+# then either runs the portable workload (`run`) or the whole test suite (`test`).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly ROOT
+
+# Everything the build, the tests and the backends need, as Debian 12 package names. The CUDA
+# toolkit is not a Debian package: when /usr/local/cuda exists the CUDA backend builds, otherwise
+# CMake says it is skipped.
+readonly PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libgtest-dev libgmock-dev
+  libdnnl-dev
+  libspdlog-dev libfmt-dev
+  libboost-dev libboost-filesystem-dev
+  libcli11-dev nlohmann-json3-dev
+  abigail-tools
+  libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
+)
+
+usage() {
+  cat <<EOF
+Usage: tools/bootstrap.sh <command>
+
+Commands:
+  run     Install missing packages, build (preset 'default' into build/), then run
+          'plinth devices' and 'plinth run' (the portable workload on every device found).
+  test    Install missing packages, build, run the whole test suite (ctest --preset default),
+          then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
+          CTS) and run the tests labelled 'sanitize' under ASan+UBSan.
+  deps    Only install the missing packages.
+  build   Install missing packages and build; run nothing.
+  -h, --help
+          Show this help.
+
+Environment:
+  PLINTH_JOBS   parallel build jobs (default: the number of CPUs)
+  PLINTH_CONFIGURE_ARGS
+                extra arguments for every configure, e.g. "-DPLINTH_BACKEND_CUDA=OFF"
+  CI=true       plain output, never prompts (the script never prompts anyway)
+
+Packages are checked with dpkg-query first; apt-get runs (non-interactively, with 'apt-get update'
+first) only when something is missing, as root or through 'sudo -n'. Each stage prints its time;
+'test' ends with a summary of every stage and exits non-zero if any failed.
+EOF
+}
+
+# ---- Output ------------------------------------------------------------------------------------
+if [[ -t 1 && "${CI:-}" != "true" && -z "${NO_COLOR:-}" ]]; then
+  readonly BOLD=$'\e[1m' RED=$'\e[31m' GREEN=$'\e[32m' YELLOW=$'\e[33m' RESET=$'\e[0m'
+else
+  readonly BOLD="" RED="" GREEN="" YELLOW="" RESET=""
+fi
+info() { echo "${BOLD}==> $*${RESET}"; }
+warn() { echo "${YELLOW}warning: $*${RESET}" >&2; }
+die() { echo "${RED}error: $*${RESET}" >&2; exit 1; }
+
+STAGE_NAMES=()
+STAGE_RESULTS=()
+STAGE_TIMES=()
+
+# stage NAME COMMAND...: runs a stage, records its result and time. Returns the command's status.
+stage() {
+  local name=$1
+  shift
+  info "[$name] $*"
+  local start=$SECONDS status=0
+  ("$@") || status=$?  # a subshell, so a die() inside a stage is recorded like any failure
+  local elapsed=$((SECONDS - start))
+  STAGE_NAMES+=("$name")
+  STAGE_TIMES+=("$elapsed")
+  if [[ $status -eq 0 ]]; then
+    STAGE_RESULTS+=("ok")
+    echo "${GREEN}--- [$name] ok in ${elapsed}s${RESET}"
+  else
+    STAGE_RESULTS+=("FAILED (exit $status)")
+    echo "${RED}--- [$name] FAILED (exit $status) after ${elapsed}s${RESET}" >&2
+  fi
+  return $status
+}
+
+# must_stage NAME COMMAND...: a stage the later ones depend on; stops the script when it fails.
+must_stage() {
+  stage "$@" || { summary; die "stage '$1' failed; see the output above"; }
+}
+
+summary() {
+  [[ ${#STAGE_NAMES[@]} -gt 0 ]] || return 0
+  echo
+  info "Summary"
+  local i total=0 failed=0
+  for i in "${!STAGE_NAMES[@]}"; do
+    printf '  %-18s %-22s %5ss\n' "${STAGE_NAMES[$i]}" "${STAGE_RESULTS[$i]}" "${STAGE_TIMES[$i]}"
+    total=$((total + STAGE_TIMES[i]))
+    [[ "${STAGE_RESULTS[$i]}" == ok ]] || failed=$((failed + 1))
+  done
+  printf '  %-18s %-22s %5ss\n' "total" "" "$total"
+  if [[ $failed -eq 0 ]]; then
+    echo "${GREEN}${BOLD}All stages passed.${RESET}"
+  else
+    echo "${RED}${BOLD}$failed stage(s) failed.${RESET}"
+  fi
+}
+
+# ---- Stages ------------------------------------------------------------------------------------
+check_platform() {
+  [[ -r /etc/os-release ]] || die "cannot read /etc/os-release; this script supports Debian 12"
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  if [[ "${ID:-}" != "debian" || "${VERSION_ID:-}" != "12" ]]; then
+    warn "this script targets Debian 12; found ${PRETTY_NAME:-unknown}. Continuing."
+  fi
+  command -v dpkg-query >/dev/null || die "dpkg-query not found: a Debian system is required"
+}
+
+# Prints the packages of the arguments that are not installed.
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      echo "$pkg"
+    fi
+  done
+}
+
+install_packages() {
+  local missing=()
+  mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "all ${#PACKAGES[@]} packages are installed"
+    return 0
+  fi
+  echo "missing packages: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "not root and no sudo: install as root: apt-get install ${missing[*]}"
+    sudo=(sudo -n)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q || die "apt-get update failed"
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    die "apt-get install failed for: ${missing[*]}"
+  local still=()
+  mapfile -t still < <(missing_packages "${missing[@]}")
+  [[ ${#still[@]} -eq 0 ]] || die "still not installed after apt-get: ${still[*]}"
+}
+
+build_jobs() { echo "${PLINTH_JOBS:-$(nproc 2>/dev/null || echo 2)}"; }
+
+configure() {
+  local extra=()
+  read -ra extra <<<"${PLINTH_CONFIGURE_ARGS:-}"
+  cmake --preset "$1" "${extra[@]}"
+}
+build() { cmake --build --preset "$1" --parallel "$(build_jobs)"; }
+
+run_devices() { "$ROOT/build/bin/plinth" devices; }
+run_workload() { "$ROOT/build/bin/plinth" run; }
+
+test_all() { ctest --preset default -j 2; }
+test_sanitized() { ctest --preset asan -j 2; }
+
+setup_and_build() {
+  must_stage platform check_platform
+  must_stage packages install_packages
+  must_stage configure configure default
+  must_stage build build default
+}
+
+# ---- Main --------------------------------------------------------------------------------------
+main() {
+  local command=${1:-}
+  case "$command" in
+    -h | --help | help) usage; return 0 ;;
+    "") usage >&2; die "no command given" ;;
+    run | test | deps | build) ;;
+    *) usage >&2; die "unknown command '$command'" ;;
+  esac
+  [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
+  cd "$ROOT"
+
+  case "$command" in
+    deps)
+      must_stage platform check_platform
+      must_stage packages install_packages
+      ;;
+    build)
+      setup_and_build
+      ;;
+    run)
+      setup_and_build
+      must_stage devices run_devices
+      must_stage workload run_workload
+      ;;
+    test)
+      setup_and_build
+      local failed=0
+      stage tests test_all || failed=1
+      # The sanitizer tree builds only what the asan preset enables (no GPU backends) and runs
+      # only the tests labelled 'sanitize'.
+      if stage asan-configure configure asan && stage asan-build build asan; then
+        stage asan-tests test_sanitized || failed=1
+      else
+        failed=1
+      fi
+      summary
+      return $failed
+      ;;
+  esac
+  summary
+}
+
+main "$@"
