@@ -18,6 +18,7 @@ readonly PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   abigail-tools
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
+  hipcc libamdhip64-dev
 )
 
 usage() {

@@ -1,0 +1,71 @@
+// The plugin's objects behind the opaque ABI handles. Each owns its runtime resource (RAII) and
+// remembers its device so the calling thread can make that device current first.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "gpu_port.hpp"
+#include "plinth/abi.h"
+
+namespace plinth::gpu {
+
+class BlasHandle;  // cuBLAS state of one stream (CUDA only; defined in gpu_blas.cpp)
+
+enum class MatmulPath { kBlas, kTiled };
+
+struct Device {
+  int ordinal = 0;
+  gpuDeviceProp prop{};
+  std::string arch;
+  std::string driver;
+  MatmulPath matmul = MatmulPath::kBlas;
+};
+
+struct Buffer {
+  Device* device = nullptr;
+  void* base = nullptr;  // what the allocator returned (freed)
+  char* data = nullptr;  // base rounded up to the requested alignment
+  uint64_t size = 0;
+  uint32_t kind = PLINTH_MEMORY_DEVICE;
+  bool mapped = false;
+  std::mutex mutex;  // guards `mapped`
+  ~Buffer();
+};
+
+struct Stream {
+  Device* device = nullptr;
+  gpuStream_t stream = nullptr;
+  // A host-mapped word the kernels raise on a data-dependent error (a get_rows index out of range);
+  // stream_synchronize reports and clears it.
+  int32_t* error_flag_host = nullptr;
+  int32_t* error_flag = nullptr;  // the same word as the device addresses it
+  std::mutex blas_mutex;
+  std::unique_ptr<BlasHandle> blas;  // created on the first cuBLAS matmul
+  Stream();  // out of line: BlasHandle is complete only in the .cpp
+  ~Stream();
+};
+
+struct Event {
+  Device* device = nullptr;
+  gpuEvent_t event = nullptr;
+  bool timing = false;
+  std::atomic<bool> recorded{false};
+  ~Event();
+};
+
+struct Graph {
+  Device* device = nullptr;
+  gpuGraph_t graph = nullptr;
+  gpuGraphExec_t exec = nullptr;
+  gpuEvent_t last_launch = nullptr;  // recorded after each replay so destroy can wait for it
+  ~Graph();
+};
+
+// Makes `device` current on the calling thread (runtime calls act on the current device).
+void use_device(const Device& device);
+
+}  // namespace plinth::gpu
