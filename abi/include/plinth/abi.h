@@ -290,7 +290,8 @@ typedef struct plinth_plugin_api {
 
   /**
    * REQUIRED. Message describing the last failed call made *on this thread*, NUL-terminated UTF-8.
-   * Returns "" if the last call succeeded or none failed yet. The string is owned by the plugin and
+   * Returns "" if the last call succeeded or none failed yet, with one exception: after op_supports
+   * answers 0 (and returns PLINTH_OK) it holds the reason the call is unsupported. The string is owned by the plugin and
    * valid until the next call on this thread. Never fails.
    */
   const char* (*last_error_message)(void);

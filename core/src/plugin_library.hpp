@@ -1,0 +1,65 @@
+// A loaded plugin binary: the shared library, its checked function table, and the host services it
+// was initialized with. Shared by every Runtime of the process that loads the same real file (see
+// plugin_library.cpp for why), and kept alive by the devices opened through it.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/dll/shared_library.hpp>
+#include <spdlog/logger.h>
+
+#include "plinth/abi.h"
+
+namespace plinth::detail {
+
+class PluginLibrary {
+ public:
+  // Loads and initializes `path` or throws PluginRejected with the reason.
+  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path& path,
+                                             const std::shared_ptr<spdlog::logger>& logger);
+
+  PluginLibrary(const PluginLibrary&) = delete;
+  PluginLibrary& operator=(const PluginLibrary&) = delete;
+  ~PluginLibrary();
+
+  // The table, copied into a full-size struct: entries beyond the plugin's struct_size read as NULL.
+  const plinth_plugin_api_t& api() const noexcept { return table_; }
+  uint32_t table_size() const noexcept { return table_size_; }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& version() const noexcept { return version_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+  // The plugin's message and vendor code for the last failed call on this thread.
+  std::string last_error_message() const;
+  int64_t last_error_vendor_code() const;
+
+  // Plugin log lines go to every attached logger that is still alive.
+  void attach_logger(const std::shared_ptr<spdlog::logger>& logger);
+
+ private:
+  PluginLibrary() = default;
+  static void log_callback(void* user_data, int32_t level, const char* message) noexcept;
+
+  std::filesystem::path path_;
+  boost::dll::shared_library library_;
+  plinth_host_services_t host_{};
+  plinth_plugin_api_t table_{};
+  uint32_t table_size_ = 0;
+  bool initialized_ = false;
+  std::string name_;
+  std::string version_;
+  std::mutex loggers_mutex_;
+  std::vector<std::weak_ptr<spdlog::logger>> loggers_;
+};
+
+// Why a plugin was not loaded.
+struct PluginRejected {
+  std::string reason;
+};
+
+}  // namespace plinth::detail
