@@ -1,0 +1,75 @@
+# Runs `plinth bench ops --tiny` on the CPU backend and checks that it exits 0, prints the header and
+# every row, that the rows every CPU must support were measured beside their baseline, that Plinth's
+# matmul results agree with the baseline's, and that the JSON report lists the same rows.
+# Timings are never checked. Inputs: -DPLINTH=<exe> -DPLUGIN=<cpu plugin> -DWORK_DIR=<dir>.
+set(json "${WORK_DIR}/bench_ops_tiny.json")
+file(REMOVE "${json}")
+execute_process(
+  COMMAND "${PLINTH}" bench ops --tiny --device cpu:0 --plugin "${PLUGIN}" --json "${json}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "plinth bench ops exited with ${rc}: ${err}")
+endif()
+
+function(expect regex what)
+  if(NOT out MATCHES "${regex}")
+    message(FATAL_ERROR "missing from the output: ${what} (regex: ${regex})")
+  endif()
+endfunction()
+
+expect("\nmachine: +[^\n]+, [0-9]+ logical CPUs\n" "machine line")
+expect("\ndevice: +cpu:0 " "device line")
+expect("\nthreads: +host baselines [0-9]+ " "threads line")
+
+# A measured row: name, median, min, rate, then the baseline's name, median, rate and the ratio.
+set(t "[0-9.]+ [num]?s")
+set(measured " +${t} +${t} +[0-9.]+ [^|]+ \\| [^|]+ ${t} +[0-9.]+ [^|]+ \\| +[0-9.]+x")
+# Shown as measured, or as unsupported/skipped with a reason (dtypes a CPU may lack).
+set(any "( +${t}| unsupported: .+| skipped: .+)")
+
+set(expected_rows 0)
+foreach(shape "m64 k64 n64" "m1 k576 n1536")
+  expect("\nmatmul f32 ${shape}${measured}" "measured f32 matmul row ${shape}")
+  foreach(dt bf16 f16 q8_0 q4_0 q4_1)
+    expect("\nmatmul ${dt} ${shape}${any}" "matmul row ${dt} ${shape}")
+  endforeach()
+  math(EXPR expected_rows "${expected_rows} + 6")
+endforeach()
+foreach(dt q8_0 q4_0 q4_1)
+  expect("\nmatmul ${dt} m1 k576 n1536${measured}" "measured ${dt} decode matmul row")
+endforeach()
+expect("\ncopy Stream::copy 1 MiB${measured}" "Stream::copy row")
+expect("\ncopy COPY op f32 1 MiB${measured}" "COPY op row")
+expect("\nlaunch ops::scale f32\\[16\\]${measured}[^\n]*overhead" "ops::scale launch row")
+expect("\nlaunch Stream::launch f32\\[16\\]${measured}[^\n]*overhead" "Stream::launch row")
+expect("\nlaunch graph replay 100 ops${any}" "graph replay row")
+math(EXPR expected_rows "${expected_rows} + 5")
+
+if(out MATCHES "RESULT DIFFERS FROM BASELINE")
+  message(FATAL_ERROR "a Plinth matmul result disagrees with the oneDNN baseline")
+endif()
+
+file(READ "${json}" report)
+string(JSON n LENGTH "${report}" rows)
+if(NOT n EQUAL expected_rows)
+  message(FATAL_ERROR "JSON report has ${n} rows, expected ${expected_rows}")
+endif()
+string(JSON device GET "${report}" device id)
+if(NOT device STREQUAL "cpu:0")
+  message(FATAL_ERROR "JSON report names device '${device}', expected cpu:0")
+endif()
+math(EXPR last "${n} - 1")
+foreach(i RANGE ${last})
+  string(JSON status GET "${report}" rows ${i} status)
+  string(JSON name GET "${report}" rows ${i} name)
+  if(NOT status MATCHES "^(ok|unsupported|skipped)$")
+    message(FATAL_ERROR "JSON row ${i} (${name}) has status '${status}'")
+  endif()
+  if(status STREQUAL "ok")
+    string(JSON median GET "${report}" rows ${i} plinth median_s)
+    if(NOT median GREATER 0)
+      message(FATAL_ERROR "JSON row ${i} (${name}) has median ${median}")
+    endif()
+  endif()
+endforeach()
