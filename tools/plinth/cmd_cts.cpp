@@ -1,5 +1,115 @@
-// placeholder until its owner writes it
+// plinth cts: certify a backend plugin binary with the conformance test suite (conformance/).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
 #include "commands.hpp"
+#include "plinth/cts/cts.hpp"
+
 namespace plinth::cli {
-void add_cts_command(CLI::App& app, int& exit_code) { (void)app; (void)exit_code; }
+namespace {
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : self.parent_path();
+}
+
+struct CtsArgs {
+  std::string plugin;
+  int device = -1;
+  std::string level = "inference-1";
+  std::string json, junit, expect;
+  std::string filter = "*";
+  uint64_t seed = 1;
+  double timeout = 30.0;
+  bool no_isolate = false;
+  bool verbose = false;
+};
+
+int run(const CtsArgs& args) {
+  const auto exe_dir = executable_dir().lexically_normal();
+  cts::CtsOptions options;
+  const auto plugin = cts::resolve_plugin(args.plugin, {(exe_dir / ".." / "lib" / "plinth" / "plugins").lexically_normal()});
+  if (!plugin) {
+    throw std::runtime_error("no plugin '" + args.plugin + "': not a file, and no libplinth-backend-" + args.plugin +
+                             ".so in PLINTH_PLUGIN_PATH or " + ((exe_dir / ".." / "lib" / "plinth" / "plugins").lexically_normal()).string());
+  }
+  options.plugin = *plugin;
+  if (args.device >= 0) options.device = static_cast<uint32_t>(args.device);
+  const auto level = cts::parse_level(args.level);
+  if (!level) throw std::runtime_error("unknown level '" + args.level + "' (want core or inference-1)");
+  options.level = *level;
+  options.json_path = args.json;
+  options.junit_path = args.junit;
+  options.expect_path = args.expect;
+  if (const char* env = std::getenv("PLINTH_CTS_LIST_PATH")) options.list_dirs.emplace_back(env);
+  options.list_dirs.push_back((exe_dir / ".." / "share" / "plinth" / "cts" / "lists").lexically_normal());
+  options.filter = args.filter;
+  options.seed = args.seed;
+  options.test_timeout_s = args.timeout;
+  options.isolate = !args.no_isolate;
+  options.verbose = args.verbose;
+
+  std::printf("plinth cts: %s at level %s\n", options.plugin.string().c_str(), cts::level_name(options.level));
+  std::fflush(stdout);
+  auto last_progress = std::chrono::steady_clock::now();
+  const auto report = cts::run_cts(options, [&](const cts::TestResult& r, std::size_t done, std::size_t total) {
+    const bool failure = cts::is_failure(r.status);
+    if (args.verbose || failure) {
+      std::printf("[%3zu/%3zu] %-12s %s (%.0f ms)%s%s\n", done, total, cts::status_name(r.status), r.id.c_str(),
+                  r.duration_ms, r.message.empty() ? "" : ": ", r.message.c_str());
+      last_progress = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(2)) {
+      std::printf("[%3zu/%3zu] ... %s\n", done, total, r.id.c_str());
+      last_progress = std::chrono::steady_clock::now();
+    }
+    std::fflush(stdout);
+  });
+  std::cout << "\n";
+  cts::print_summary(report, std::cout, args.verbose);
+  if (!args.json.empty()) std::cout << "JSON report: " << args.json << "\n";
+  if (!args.junit.empty()) std::cout << "JUnit report: " << args.junit << "\n";
+  return report.passed ? 0 : 1;
+}
+
+}  // namespace
+
+void add_cts_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<CtsArgs>();
+  auto* cmd = app.add_subcommand(
+      "cts",
+      "Run the conformance test suite on a backend plugin binary.\n"
+      "Loads the plugin through the C ABI alone (no rebuild, no compiler) and runs the suites of the\n"
+      "level: abi, device, memory, streams, ops (against reference kernels, with guard bytes and\n"
+      "NaN checks), errors and an informational perf profile. Each suite runs in a child process, so a\n"
+      "crashing plugin fails one test; a test that exceeds --timeout fails and stops the run.\n"
+      "Exit status: 0 when the level passes, 1 otherwise. See docs/cts.md.");
+  cmd->add_option("--plugin,-p", args->plugin,
+                  "Plugin binary path, or a name like 'cpu' looked up as libplinth-backend-<name>.so in\n"
+                  "PLINTH_PLUGIN_PATH and <exe dir>/../lib/plinth/plugins")
+      ->required();
+  cmd->add_option("--device,-d", args->device, "Device index from the plugin's probe (default: first usable)");
+  cmd->add_option("--level,-l", args->level, "Certification level: core | inference-1")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"core", "inference-1"}));
+  cmd->add_option("--json", args->json, "Write a JSON report to FILE");
+  cmd->add_option("--junit", args->junit, "Write a JUnit XML report to FILE");
+  cmd->add_option("--expect", args->expect,
+                  "Expectation list FILE ('unsupported <glob> <reason>' / 'xfail <glob> <reason>' lines);\n"
+                  "default: lists/<plugin name>.txt from PLINTH_CTS_LIST_PATH or <exe dir>/../share/plinth/cts/lists");
+  cmd->add_option("--filter,-f", args->filter, "Run only tests whose id matches GLOB (e.g. 'ops.matmul.*')")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed for the random inputs and shapes")->capture_default_str();
+  cmd->add_option("--timeout", args->timeout, "Seconds a single test may take before it fails and stops the run")
+      ->capture_default_str();
+  cmd->add_flag("--no-isolate", args->no_isolate, "Run tests in this process (for debugging; a crash ends the run)");
+  cmd->add_flag("-v,--verbose", args->verbose, "Print every test as it finishes, and plugin log messages");
+  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+}
+
 }  // namespace plinth::cli

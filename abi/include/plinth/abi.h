@@ -484,8 +484,8 @@ typedef struct plinth_plugin_api {
   /**
    * REQUIRED. Enqueue `call` on `stream`. Validates shapes/dtypes/ranges before queueing anything:
    * a rejected call has no effect. Errors: INVALID_ARGUMENT (shapes/dtypes inconsistent with the op's
-   * semantics in plinth/ops.h), UNSUPPORTED (valid but not implemented here), OUT_OF_RANGE (a tensor
-   * reaches outside its buffer).
+   * semantics in plinth/ops.h), UNSUPPORTED (valid but not implemented here, or an op id this plugin
+   * does not know), OUT_OF_RANGE (a tensor reaches outside its buffer).
    */
   plinth_status_t (*op_launch)(plinth_stream_t stream, const plinth_op_call_t* call);
 } plinth_plugin_api_t;

@@ -16,6 +16,8 @@
  *    dimension of extent 1 is repeated. An input with fewer dims is padded with leading 1s.
  *  - An output must not overlap any input unless the op says in-place is allowed.
  *  - Tensors of zero elements are valid and do nothing.
+ *  - Params: FILL, SCALE and TOP_K require their params struct (NULL is INVALID_ARGUMENT); for every
+ *    other op NULL params means the documented defaults.
  *
  * New ops are appended with new ids in a new minor version; an existing op's semantics never change.
  */

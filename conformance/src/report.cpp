@@ -1,0 +1,247 @@
+// Console summary, JSON and JUnit renderings of a CtsReport, and the small public helpers.
+#include <cstdlib>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace plinth::cts {
+
+std::optional<Level> parse_level(std::string_view text) {
+  if (text == "core") return Level::kCore;
+  if (text == "inference-1" || text == "inference1") return Level::kInference1;
+  return std::nullopt;
+}
+
+const char* level_name(Level level) noexcept { return level == Level::kCore ? "core" : "inference-1"; }
+
+const char* status_name(TestStatus status) noexcept {
+  switch (status) {
+    case TestStatus::kPassed: return "passed";
+    case TestStatus::kFailed: return "failed";
+    case TestStatus::kUnsupported: return "unsupported";
+    case TestStatus::kExpectedFailure: return "xfail";
+    case TestStatus::kStaleExpectedFailure: return "stale-xfail";
+    case TestStatus::kSkipped: return "skipped";
+  }
+  return "?";
+}
+
+bool is_failure(TestStatus status) noexcept {
+  return status == TestStatus::kFailed || status == TestStatus::kStaleExpectedFailure;
+}
+
+std::size_t CtsReport::count(TestStatus status) const noexcept {
+  std::size_t n = 0;
+  for (const auto& t : tests) n += t.status == status ? 1 : 0;
+  return n;
+}
+
+namespace {
+
+struct Counts {
+  std::size_t passed = 0, failed = 0, unsupported = 0, xfail = 0, skipped = 0;
+  void add(TestStatus s) {
+    switch (s) {
+      case TestStatus::kPassed: ++passed; break;
+      case TestStatus::kFailed:
+      case TestStatus::kStaleExpectedFailure: ++failed; break;
+      case TestStatus::kUnsupported: ++unsupported; break;
+      case TestStatus::kExpectedFailure: ++xfail; break;
+      case TestStatus::kSkipped: ++skipped; break;
+    }
+  }
+};
+
+void print_counts(std::ostream& out, const std::string& name, const Counts& c) {
+  out << "  " << std::left << std::setw(22) << name << std::right << " passed " << std::setw(3) << c.passed
+      << "  failed " << std::setw(3) << c.failed << "  unsupported " << std::setw(3) << c.unsupported
+      << "  xfail " << std::setw(2) << c.xfail;
+  if (c.skipped) out << "  skipped " << c.skipped;
+  out << '\n';
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (c < 0x20 && c != '\n' && c != '\t') {
+          out += ' ';  // XML 1.0 forbids most control characters
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void print_summary(const CtsReport& report, std::ostream& out, bool verbose) {
+  out << "Plinth CTS, level " << level_name(report.level) << "\n";
+  out << "  plugin: " << report.plugin_path;
+  if (!report.plugin_name.empty()) out << " (" << report.plugin_name << " " << report.plugin_version << ")";
+  out << "\n";
+  if (!report.device_name.empty()) out << "  device: " << report.device_name << "\n";
+  if (!report.expect_path.empty()) out << "  expectations: " << report.expect_path << "\n";
+  out << "  seed: " << report.seed << "\n\nPer suite:\n";
+  std::map<std::string, Counts> suites;
+  std::vector<std::string> suite_order;
+  std::map<std::string, Counts> ops;
+  for (const auto& t : report.tests) {
+    if (!suites.count(t.suite)) suite_order.push_back(t.suite);
+    suites[t.suite].add(t.status);
+    if (t.suite == "ops") ops[t.group].add(t.status);
+  }
+  for (const auto& s : suite_order) print_counts(out, s, suites[s]);
+  if (!ops.empty()) {
+    out << "\nPer op:\n";
+    for (const auto& [op, c] : ops) print_counts(out, op, c);
+  }
+  if (!report.perf.empty()) {
+    out << "\nPerformance (informational):\n";
+    for (const auto& m : report.perf) {
+      out << "  " << std::left << std::setw(28) << m.name << std::right << std::fixed << std::setprecision(2)
+          << std::setw(12) << m.value << " " << m.unit << "\n";
+    }
+    out.unsetf(std::ios::fixed);
+  }
+  bool header = false;
+  for (const auto& t : report.tests) {
+    const bool show = is_failure(t.status) ||
+                      (verbose && (t.status == TestStatus::kUnsupported || t.status == TestStatus::kExpectedFailure ||
+                                   t.status == TestStatus::kSkipped));
+    if (!show) continue;
+    if (!header) {
+      out << (verbose ? "\nFailures and notes:\n" : "\nFailures:\n");
+      header = true;
+    }
+    out << "  [" << status_name(t.status) << "] " << t.id << ": " << t.message << "\n";
+  }
+  const Counts total = [&] {
+    Counts c;
+    for (const auto& t : report.tests) c.add(t.status);
+    return c;
+  }();
+  out << "\n";
+  if (!report.stop_reason.empty()) out << "Run stopped: " << report.stop_reason << "\n";
+  out << "Result: level " << level_name(report.level) << " " << (report.passed ? "PASSED" : "FAILED") << " ("
+      << total.passed << " passed, " << total.failed << " failed, " << total.unsupported << " unsupported, "
+      << total.xfail << " expected failures, " << total.skipped << " skipped) in " << std::fixed
+      << std::setprecision(1) << report.duration_s << " s\n";
+  out.unsetf(std::ios::fixed);
+}
+
+std::string report_json(const CtsReport& report) {
+  using nlohmann::json;
+  json j;
+  j["plugin"] = {{"path", report.plugin_path}, {"name", report.plugin_name}, {"version", report.plugin_version}};
+  j["device"] = report.device_name;
+  j["level"] = level_name(report.level);
+  j["seed"] = report.seed;
+  j["expectations"] = report.expect_path;
+  j["passed"] = report.passed;
+  j["stop_reason"] = report.stop_reason;
+  j["duration_s"] = report.duration_s;
+  j["summary"] = {{"passed", report.count(TestStatus::kPassed)},
+                  {"failed", report.count(TestStatus::kFailed)},
+                  {"unsupported", report.count(TestStatus::kUnsupported)},
+                  {"xfail", report.count(TestStatus::kExpectedFailure)},
+                  {"stale_xfail", report.count(TestStatus::kStaleExpectedFailure)},
+                  {"skipped", report.count(TestStatus::kSkipped)}};
+  j["tests"] = json::array();
+  for (const auto& t : report.tests) {
+    j["tests"].push_back({{"id", t.id},
+                          {"suite", t.suite},
+                          {"group", t.group},
+                          {"status", status_name(t.status)},
+                          {"message", t.message},
+                          {"duration_ms", t.duration_ms}});
+  }
+  j["perf"] = json::array();
+  for (const auto& m : report.perf) j["perf"].push_back({{"name", m.name}, {"value", m.value}, {"unit", m.unit}});
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string report_junit(const CtsReport& report) {
+  std::map<std::string, std::vector<const TestResult*>> suites;
+  std::vector<std::string> order;
+  for (const auto& t : report.tests) {
+    if (!suites.count(t.suite)) order.push_back(t.suite);
+    suites[t.suite].push_back(&t);
+  }
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<testsuites name=\"plinth-cts " << level_name(report.level) << "\" tests=\"" << report.tests.size()
+      << "\" failures=\"" << (report.count(TestStatus::kFailed) + report.count(TestStatus::kStaleExpectedFailure))
+      << "\" time=\"" << report.duration_s << "\">\n";
+  for (const auto& name : order) {
+    std::size_t failures = 0, skipped = 0;
+    double time = 0;
+    for (const auto* t : suites[name]) {
+      failures += is_failure(t->status) ? 1 : 0;
+      skipped += (t->status == TestStatus::kUnsupported || t->status == TestStatus::kSkipped ||
+                  t->status == TestStatus::kExpectedFailure) ? 1 : 0;
+      time += t->duration_ms / 1000.0;
+    }
+    out << "  <testsuite name=\"" << xml_escape(name) << "\" tests=\"" << suites[name].size() << "\" failures=\""
+        << failures << "\" skipped=\"" << skipped << "\" time=\"" << time << "\">\n";
+    for (const auto* t : suites[name]) {
+      out << "    <testcase classname=\"cts." << xml_escape(t->suite) << "\" name=\"" << xml_escape(t->id)
+          << "\" time=\"" << t->duration_ms / 1000.0 << "\"";
+      if (t->status == TestStatus::kPassed) {
+        out << "/>\n";
+        continue;
+      }
+      out << ">\n";
+      if (is_failure(t->status)) {
+        out << "      <failure message=\"" << xml_escape(t->message) << "\" type=\"" << status_name(t->status)
+            << "\"/>\n";
+      } else {
+        out << "      <skipped message=\"" << status_name(t->status) << ": " << xml_escape(t->message) << "\"/>\n";
+      }
+      out << "    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
+  out << "</testsuites>\n";
+  return out.str();
+}
+
+std::optional<std::filesystem::path> resolve_plugin(std::string_view name_or_path,
+                                                    const std::vector<std::filesystem::path>& search_dirs) {
+  std::error_code ec;
+  const std::filesystem::path direct(name_or_path);
+  if (name_or_path.find('/') != std::string_view::npos || std::filesystem::is_regular_file(direct, ec)) {
+    if (std::filesystem::is_regular_file(direct, ec)) return direct;
+    return std::nullopt;
+  }
+  const std::string file = "libplinth-backend-" + std::string(name_or_path) + ".so";
+  std::vector<std::filesystem::path> dirs;
+  if (const char* env = std::getenv("PLINTH_PLUGIN_PATH")) {
+    std::string_view rest(env);
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const auto part = rest.substr(0, colon);
+      if (!part.empty()) dirs.emplace_back(part);
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  dirs.insert(dirs.end(), search_dirs.begin(), search_dirs.end());
+  for (const auto& dir : dirs) {
+    const auto candidate = dir / file;
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+  }
+  return std::nullopt;
+}
+
+}  // namespace plinth::cts

@@ -1,0 +1,206 @@
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "harness.hpp"
+
+namespace plinth::cts {
+
+void fail(const std::string& message) { throw Failure(message); }
+
+const char* status_text(plinth_status_t status) noexcept {
+  switch (status) {
+    case PLINTH_OK: return "PLINTH_OK";
+    case PLINTH_ERROR_INVALID_ARGUMENT: return "PLINTH_ERROR_INVALID_ARGUMENT";
+    case PLINTH_ERROR_UNSUPPORTED: return "PLINTH_ERROR_UNSUPPORTED";
+    case PLINTH_ERROR_OUT_OF_MEMORY: return "PLINTH_ERROR_OUT_OF_MEMORY";
+    case PLINTH_ERROR_DEVICE_LOST: return "PLINTH_ERROR_DEVICE_LOST";
+    case PLINTH_ERROR_NOT_READY: return "PLINTH_ERROR_NOT_READY";
+    case PLINTH_ERROR_INCOMPATIBLE_VERSION: return "PLINTH_ERROR_INCOMPATIBLE_VERSION";
+    case PLINTH_ERROR_OUT_OF_RANGE: return "PLINTH_ERROR_OUT_OF_RANGE";
+    case PLINTH_ERROR_INVALID_STATE: return "PLINTH_ERROR_INVALID_STATE";
+    case PLINTH_ERROR_INTERNAL: return "PLINTH_ERROR_INTERNAL";
+    default: return "unknown status";
+  }
+}
+
+PluginLibrary::PluginLibrary(const std::string& path) {
+  // RTLD_NODELETE: a plugin may leave worker threads running; unloading their code would crash them.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    fail("cannot load plugin " + path + ": " + (why ? why : "unknown loader error"));
+  }
+  void* symbol = dlsym(handle, PLINTH_PLUGIN_ENTRY_NAME);
+  if (symbol == nullptr) fail("plugin " + path + " does not export " PLINTH_PLUGIN_ENTRY_NAME);
+  init_ = reinterpret_cast<plinth_plugin_init_fn>(symbol);
+}
+
+namespace {
+void log_to_stderr(void* user_data, int32_t level, const char* message) {
+  if (user_data == nullptr || message == nullptr) return;
+  std::fprintf(stderr, "  [plugin log %d] %s\n", level, message);
+}
+}  // namespace
+
+HostServices::HostServices(bool verbose) {
+  services = sized<plinth_host_services_t>();
+  services.abi_major = PLINTH_ABI_VERSION_MAJOR;
+  services.abi_minor = PLINTH_ABI_VERSION_MINOR;
+  services.log = log_to_stderr;
+  // A non-null user_data switches printing on; the pointer itself is never dereferenced.
+  services.log_user_data = verbose ? static_cast<void*>(this) : nullptr;
+}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+  if (this != &other) {
+    if (handle_ != nullptr && api_ != nullptr) api_->buffer_free(handle_);
+    api_ = other.api_;
+    handle_ = other.handle_;
+    size_ = other.size_;
+    other.handle_ = nullptr;
+  }
+  return *this;
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (handle_ != nullptr && api_ != nullptr) api_->buffer_free(handle_);
+}
+
+Session::Session(plinth_plugin_init_fn init, const CtsOptions& options) : options_(options), host_(options.verbose) {
+  const plinth_status_t st = init(&host_.services, &api_);
+  if (st != PLINTH_OK || api_ == nullptr) {
+    fail(std::string("plinth_plugin_init failed: ") + status_text(st) + (api_ == nullptr ? " (no table)" : ""));
+  }
+  if (api_->struct_size < PLINTH_STRUCT_SIZE_THROUGH(plinth_plugin_api_t, op_launch)) {
+    fail("plugin table struct_size " + std::to_string(api_->struct_size) + " is smaller than the v1 table");
+  }
+  // Calling a NULL entry would crash the suite; name the missing entry instead (abi.table lists all).
+  const std::pair<const void*, const char*> required[] = {
+      {reinterpret_cast<const void*>(api_->probe), "probe"},
+      {reinterpret_cast<const void*>(api_->device_open), "device_open"},
+      {reinterpret_cast<const void*>(api_->device_close), "device_close"},
+      {reinterpret_cast<const void*>(api_->device_get_properties), "device_get_properties"},
+      {reinterpret_cast<const void*>(api_->buffer_alloc), "buffer_alloc"},
+      {reinterpret_cast<const void*>(api_->buffer_free), "buffer_free"},
+      {reinterpret_cast<const void*>(api_->stream_create), "stream_create"},
+      {reinterpret_cast<const void*>(api_->stream_destroy), "stream_destroy"},
+      {reinterpret_cast<const void*>(api_->stream_synchronize), "stream_synchronize"},
+      {reinterpret_cast<const void*>(api_->copy_host_to_buffer), "copy_host_to_buffer"},
+      {reinterpret_cast<const void*>(api_->copy_buffer_to_host), "copy_buffer_to_host"},
+      {reinterpret_cast<const void*>(api_->copy_buffer), "copy_buffer"},
+      {reinterpret_cast<const void*>(api_->event_create), "event_create"},
+      {reinterpret_cast<const void*>(api_->event_destroy), "event_destroy"},
+      {reinterpret_cast<const void*>(api_->event_record), "event_record"},
+      {reinterpret_cast<const void*>(api_->stream_wait_event), "stream_wait_event"},
+      {reinterpret_cast<const void*>(api_->event_synchronize), "event_synchronize"},
+      {reinterpret_cast<const void*>(api_->event_query), "event_query"},
+      {reinterpret_cast<const void*>(api_->op_supports), "op_supports"},
+      {reinterpret_cast<const void*>(api_->op_launch), "op_launch"},
+      {reinterpret_cast<const void*>(api_->shutdown), "shutdown"},
+  };
+  for (const auto& [entry, name] : required) {
+    if (entry == nullptr) fail(std::string("REQUIRED table entry ") + name + " is NULL");
+  }
+  uint32_t count = 0;
+  check(api_->probe(nullptr, 0, &count), "probe(capacity 0)");
+  std::vector<plinth_probe_entry_t> entries(count, sized<plinth_probe_entry_t>());
+  uint32_t filled = count;
+  if (count > 0) check(api_->probe(entries.data(), count, &filled), "probe");
+  entries.resize(std::min(count, filled));
+  std::string reasons;
+  bool found = false;
+  for (const auto& e : entries) {
+    const std::string name(e.name, strnlen(e.name, sizeof e.name));
+    const std::string reason(e.reason, strnlen(e.reason, sizeof e.reason));
+    if (options.device ? e.index == *options.device : (e.usable != 0 && e.index != UINT32_MAX)) {
+      device_index_ = e.index;
+      found = true;
+      break;
+    }
+    if (!reason.empty()) reasons += (reasons.empty() ? "" : "; ") + (name.empty() ? std::string("plugin") : name) + ": " + reason;
+  }
+  if (!found) {
+    if (options.device) fail("device " + std::to_string(*options.device) + " is not among the probed devices");
+    fail("no usable device" + (reasons.empty() ? std::string() : " (" + reasons + ")"));
+  }
+  check(api_->device_open(device_index_, &device_), "device_open(" + std::to_string(device_index_) + ")");
+  if (device_ == nullptr) fail("device_open returned OK but a NULL device handle");
+  props_ = sized<plinth_device_properties_t>();
+  check(api_->device_get_properties(device_, &props_), "device_get_properties");
+  check(api_->stream_create(device_, 0, &stream_), "stream_create");
+  if (stream_ == nullptr) fail("stream_create returned OK but a NULL stream handle");
+}
+
+Session::~Session() {
+  if (api_ == nullptr) return;
+  if (stream_ != nullptr) api_->stream_destroy(stream_);
+  if (device_ != nullptr) api_->device_close(device_);
+  if (api_->shutdown != nullptr) api_->shutdown();
+}
+
+std::string Session::last_error() const {
+  const char* message = api_->last_error_message ? api_->last_error_message() : nullptr;
+  return message ? std::string(message) : std::string();
+}
+
+void Session::check(plinth_status_t status, std::string_view what) const {
+  if (status == PLINTH_OK) return;
+  const std::string message = last_error();
+  fail(std::string(what) + " failed: " + status_text(status) + (message.empty() ? " (no message)" : ": " + message));
+}
+
+void Session::expect_status(plinth_status_t status, plinth_status_t expected, std::string_view what) const {
+  const std::string message = last_error();
+  if (status != expected) {
+    fail(std::string(what) + ": got " + status_text(status) + ", want " + status_text(expected) +
+         (message.empty() ? "" : " (message: " + message + ")"));
+  }
+  if (expected != PLINTH_OK && message.empty()) {
+    fail(std::string(what) + ": returned " + status_text(status) + " but last_error_message is empty");
+  }
+}
+
+DeviceBuffer Session::alloc(uint64_t size, uint32_t kind, uint64_t alignment) const {
+  auto desc = sized<plinth_buffer_desc_t>();
+  desc.memory_kind = kind;
+  desc.size = size;
+  desc.alignment = alignment;
+  plinth_buffer_t handle = nullptr;
+  check(api_->buffer_alloc(device_, &desc, &handle), "buffer_alloc(" + std::to_string(size) + " bytes)");
+  if (handle == nullptr) fail("buffer_alloc(" + std::to_string(size) + " bytes) returned OK but a NULL handle");
+  return DeviceBuffer(api_, handle, size);
+}
+
+void Session::upload(const DeviceBuffer& buffer, uint64_t offset, std::span<const std::byte> bytes) const {
+  check(api_->copy_host_to_buffer(stream_, bytes.data(), buffer.get(), offset, bytes.size()), "copy_host_to_buffer");
+  sync();
+}
+
+std::vector<std::byte> Session::download(const DeviceBuffer& buffer, uint64_t offset, uint64_t size) const {
+  std::vector<std::byte> out(size);
+  check(api_->copy_buffer_to_host(stream_, buffer.get(), offset, out.data(), size), "copy_buffer_to_host");
+  sync();
+  return out;
+}
+
+void Session::sync() const { check(api_->stream_synchronize(stream_), "stream_synchronize"); }
+
+std::byte guard_byte(std::size_t position) noexcept {
+  return static_cast<std::byte>(0xA5u ^ ((position * 0x3Bu) & 0xFFu));
+}
+
+std::vector<std::byte> pattern_bytes(std::size_t size, uint64_t seed) {
+  std::vector<std::byte> out(size);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (auto& b : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b = static_cast<std::byte>(x & 0xFF);
+  }
+  return out;
+}
+
+}  // namespace plinth::cts

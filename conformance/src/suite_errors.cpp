@@ -1,0 +1,297 @@
+// Error paths: malformed op calls are rejected with the documented status and a message, have no
+// effect on their output, and leave the plugin working.
+#include <cstring>
+
+#include "../reference/numeric_types.hpp"
+#include "harness.hpp"
+
+namespace plinth::cts {
+namespace {
+
+plinth_tensor_t tensor(plinth_dtype_t dtype, plinth_buffer_t buffer, std::vector<int64_t> dims, uint64_t offset = 0) {
+  auto t = sized<plinth_tensor_t>();
+  t.dtype = dtype;
+  t.buffer = buffer;
+  t.offset = offset;
+  t.ndim = static_cast<uint32_t>(dims.size());
+  int64_t stride = static_cast<int64_t>(ref::dtype_block_bytes(dtype));
+  for (std::size_t k = dims.size(); k-- > 0;) {
+    t.dims[k] = dims[k];
+    t.strides[k] = stride;
+    stride *= dims[k];
+  }
+  return t;
+}
+
+struct Call {
+  std::vector<plinth_tensor_t> ins, outs;
+  std::vector<const plinth_tensor_t*> in_ptr, out_ptr;
+  const void* params = nullptr;
+  plinth_op_call_t get(plinth_op_t op) {
+    in_ptr.clear();
+    out_ptr.clear();
+    for (auto& t : ins) in_ptr.push_back(&t);
+    for (auto& t : outs) out_ptr.push_back(&t);
+    auto c = sized<plinth_op_call_t>();
+    c.op = op;
+    c.inputs = in_ptr.empty() ? nullptr : in_ptr.data();
+    c.outputs = out_ptr.empty() ? nullptr : out_ptr.data();
+    c.num_inputs = static_cast<uint32_t>(in_ptr.size());
+    c.num_outputs = static_cast<uint32_t>(out_ptr.size());
+    c.params = params;
+    return c;
+  }
+};
+
+// Buffers with known contents: a rejected call must leave them exactly so.
+struct Scene {
+  const Session& s;
+  DeviceBuffer a, b, out;
+  std::vector<std::byte> a_img, b_img, out_img;
+  static constexpr uint64_t kSize = 1024;
+
+  explicit Scene(const Session& session) : s(session) {
+    a = s.alloc(kSize);
+    b = s.alloc(kSize);
+    out = s.alloc(kSize);
+    a_img = pattern_bytes(kSize, 1);
+    b_img = pattern_bytes(kSize, 2);
+    out_img = pattern_bytes(kSize, 3);
+    // Inputs hold small finite floats so any accidental computation stays harmless.
+    for (uint64_t i = 0; i < kSize; i += 4) {
+      const float va = static_cast<float>(i) * 0.25f, vb = 1.0f - static_cast<float>(i);
+      std::memcpy(a_img.data() + i, &va, 4);
+      std::memcpy(b_img.data() + i, &vb, 4);
+    }
+    s.upload(a, 0, a_img);
+    s.upload(b, 0, b_img);
+    s.upload(out, 0, out_img);
+  }
+
+  void expect_rejected(plinth_op_t op, Call& call, std::initializer_list<plinth_status_t> allowed, const std::string& what) {
+    const auto c = call.get(op);
+    const plinth_status_t st = s.api().op_launch(s.stream(), &c);
+    const std::string message = s.last_error();
+    const plinth_status_t sync = s.api().stream_synchronize(s.stream());
+    bool ok = false;
+    std::string want;
+    for (auto a : allowed) {
+      ok = ok || st == a;
+      want += (want.empty() ? "" : " or ") + std::string(status_text(a));
+    }
+    if (!ok) fail(what + ": op_launch returned " + status_text(st) + ", want " + want + (message.empty() ? "" : " (" + message + ")"));
+    if (message.empty()) fail(what + ": op_launch returned " + status_text(st) + " with an empty last_error_message");
+    if (sync != PLINTH_OK) fail(what + ": the rejected call left an error on the stream: stream_synchronize returned " + status_text(sync));
+    if (s.download(out, 0, kSize) != out_img) fail(what + ": the rejected call wrote to its output buffer");
+    still_works(what);
+  }
+
+  void still_works(const std::string& after) {
+    Call ok;
+    ok.ins = {tensor(PLINTH_DTYPE_F32, a.get(), {33})};
+    ok.outs = {tensor(PLINTH_DTYPE_F32, b.get(), {33}, 512)};
+    const auto c = ok.get(PLINTH_OP_COPY);
+    s.check(s.api().op_launch(s.stream(), &c), "a valid COPY after: " + after);
+    s.sync();
+    const auto got = s.download(b, 512, 33 * 4);
+    if (std::memcmp(got.data(), a_img.data(), 33 * 4) != 0) fail("the plugin computes a wrong COPY after: " + after);
+    s.upload(b, 0, b_img);
+  }
+};
+
+void bad_arity(TestEnv& env) {
+  Scene sc(env.s());
+  Call c;
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY with no input");
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {16})};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY with two inputs");
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs.clear();
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY with no output");
+  if (env.level() == Level::kInference1) {
+    Call add;
+    add.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+    add.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+    sc.expect_rejected(PLINTH_OP_ADD, add, {PLINTH_ERROR_INVALID_ARGUMENT}, "ADD with one input");
+    Call mm;
+    mm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 4}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {4, 4})};
+    mm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 4}), tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 4}, 512)};
+    sc.expect_rejected(PLINTH_OP_MATMUL, mm, {PLINTH_ERROR_INVALID_ARGUMENT}, "MATMUL with two outputs");
+  }
+}
+
+void bad_shape(TestEnv& env) {
+  Scene sc(env.s());
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {3, 4})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 3})};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY [3,4] -> [4,3]");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+  c.outs[0].dims[1] = -4;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY into a tensor with a negative dim");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+  c.outs[0].ndim = 5;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY into a tensor with ndim 5");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+  c.outs[0].strides[0] = -16;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY into a tensor with a negative stride");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+  c.ins = {tensor(PLINTH_DTYPE_Q8_0, sc.a.get(), {3, 32})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 32})};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY from Q8_0 (quantized dtypes are not accepted)");
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {3, 4})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+  c.ins[0].dtype = 99;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT, PLINTH_ERROR_UNSUPPORTED}, "COPY from dtype 99");
+  if (env.level() == Level::kInference1) {
+    Call add;
+    add.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {3, 4}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {5, 4})};
+    add.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+    sc.expect_rejected(PLINTH_OP_ADD, add, {PLINTH_ERROR_INVALID_ARGUMENT}, "ADD [3,4]+[5,4]");
+    add.ins[1] = tensor(PLINTH_DTYPE_F32, sc.b.get(), {1, 4});
+    add.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 5})};
+    sc.expect_rejected(PLINTH_OP_ADD, add, {PLINTH_ERROR_INVALID_ARGUMENT}, "ADD [3,4]+[1,4] -> [3,5]");
+    Call mm;
+    mm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 5}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {6, 3})};
+    mm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 3})};
+    sc.expect_rejected(PLINTH_OP_MATMUL, mm, {PLINTH_ERROR_INVALID_ARGUMENT}, "MATMUL [4,5]@[6,3] (K differs)");
+    Call sm;
+    sm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 8})};
+    sm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 7})};
+    auto sp = sized<plinth_softmax_params_t>();
+    sm.params = &sp;
+    sc.expect_rejected(PLINTH_OP_SOFTMAX, sm, {PLINTH_ERROR_INVALID_ARGUMENT}, "SOFTMAX [4,8] -> [4,7]");
+    Call at;
+    at.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {1, 3, 2, 4}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {1, 2, 2, 4}),
+              tensor(PLINTH_DTYPE_F32, sc.b.get(), {1, 2, 2, 4})};
+    at.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {1, 3, 2, 4})};
+    auto ap = sized<plinth_attention_params_t>();
+    at.params = &ap;
+    sc.expect_rejected(PLINTH_OP_ATTENTION, at, {PLINTH_ERROR_INVALID_ARGUMENT}, "ATTENTION with Hq 3 not a multiple of Hkv 2");
+  }
+}
+
+void bad_params(TestEnv& env) {
+  Scene sc(env.s());
+  Call fill;
+  fill.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  sc.expect_rejected(PLINTH_OP_FILL, fill, {PLINTH_ERROR_INVALID_ARGUMENT}, "FILL with NULL params");
+  auto fp = sized<plinth_fill_params_t>();
+  fp.struct_size = 4;
+  fill.params = &fp;
+  sc.expect_rejected(PLINTH_OP_FILL, fill, {PLINTH_ERROR_INVALID_ARGUMENT}, "FILL with params.struct_size 4");
+}
+
+void bad_op_params(TestEnv& env) {
+  Scene sc(env.s());
+  Call tk;
+  tk.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 5})};
+  tk.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 6}), tensor(PLINTH_DTYPE_I32, sc.out.get(), {2, 6}, 512)};
+  auto kp = sized<plinth_top_k_params_t>();
+  kp.k = 6;
+  tk.params = &kp;
+  sc.expect_rejected(PLINTH_OP_TOP_K, tk, {PLINTH_ERROR_INVALID_ARGUMENT}, "TOP_K with k 6 > N 5");
+  Call rn;
+  rn.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 8})};
+  rn.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 8})};
+  auto np = sized<plinth_norm_params_t>();
+  np.eps = 0.0f;
+  rn.params = &np;
+  sc.expect_rejected(PLINTH_OP_RMS_NORM, rn, {PLINTH_ERROR_INVALID_ARGUMENT}, "RMS_NORM with eps 0");
+  Call rp;
+  rp.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 1, 8}), tensor(PLINTH_DTYPE_I32, sc.b.get(), {2})};
+  rp.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 1, 8})};
+  auto ropep = sized<plinth_rope_params_t>();
+  ropep.n_dims = 3;
+  ropep.freq_base = 10000.0f;
+  ropep.freq_scale = 1.0f;
+  rp.params = &ropep;
+  sc.expect_rejected(PLINTH_OP_ROPE, rp, {PLINTH_ERROR_INVALID_ARGUMENT}, "ROPE with odd n_dims 3");
+}
+
+void tensor_outside_buffer(TestEnv& env) {
+  Scene sc(env.s());
+  const auto n = static_cast<int64_t>(Scene::kSize / 4);
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {n + 1})};
+  c.ins[0].dims[0] = n + 1;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_OUT_OF_RANGE}, "COPY of " + std::to_string(n + 1) + " floats into a " + std::to_string(Scene::kSize) + "-byte buffer");
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16}, Scene::kSize - 60)};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_OUT_OF_RANGE}, "COPY output at offset " + std::to_string(Scene::kSize - 60) + " (4 bytes past the end)");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16}, Scene::kSize)};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_OUT_OF_RANGE}, "COPY input at offset = buffer size");
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 4})};
+  c.ins[0] = tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 4});
+  c.outs[0].strides[0] = int64_t{1} << 61;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_OUT_OF_RANGE, PLINTH_ERROR_INVALID_ARGUMENT}, "COPY output with stride 2^61 (overflowing span)");
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16}, UINT64_MAX - 8)};
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_OUT_OF_RANGE}, "COPY output at offset 2^64-9 (overflowing)");
+  Call f;
+  auto fp = sized<plinth_fill_params_t>();
+  fp.value = 1.0;
+  f.params = &fp;
+  f.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, n})};
+  sc.expect_rejected(PLINTH_OP_FILL, f, {PLINTH_ERROR_OUT_OF_RANGE}, "FILL [2," + std::to_string(n) + "] f32 in a " + std::to_string(Scene::kSize) + "-byte buffer");
+}
+
+void unknown_op(TestEnv& env) {
+  Scene sc(env.s());
+  const auto& s = env.s();
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  const auto call = c.get(9999);
+  uint32_t supported = 7;
+  const plinth_status_t st = s.api().op_supports(s.device(), &call, &supported);
+  if (st != PLINTH_OK) fail(std::string("op_supports(op 9999): got ") + status_text(st) + ", want PLINTH_OK with supported = 0");
+  if (supported != 0) fail("op_supports(op 9999) says supported = " + std::to_string(supported));
+  if (s.last_error().empty()) fail("op_supports(op 9999) = 0 without a reason in last_error_message");
+  sc.expect_rejected(9999, c, {PLINTH_ERROR_UNSUPPORTED, PLINTH_ERROR_INVALID_ARGUMENT}, "op_launch of unknown op 9999");
+}
+
+void null_arguments(TestEnv& env) {
+  Scene sc(env.s());
+  const auto& s = env.s();
+  s.expect_status(s.api().op_launch(s.stream(), nullptr), PLINTH_ERROR_INVALID_ARGUMENT, "op_launch(NULL call)");
+  uint32_t supported = 0;
+  s.expect_status(s.api().op_supports(s.device(), nullptr, &supported), PLINTH_ERROR_INVALID_ARGUMENT, "op_supports(NULL call)");
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  auto call = c.get(PLINTH_OP_COPY);
+  s.expect_status(s.api().op_supports(s.device(), &call, nullptr), PLINTH_ERROR_INVALID_ARGUMENT, "op_supports(NULL out_supported)");
+  const plinth_tensor_t* null_out[1] = {nullptr};
+  call.outputs = null_out;
+  s.expect_status(s.api().op_launch(s.stream(), &call), PLINTH_ERROR_INVALID_ARGUMENT, "op_launch with a NULL output slot");
+  call = c.get(PLINTH_OP_COPY);
+  call.struct_size = 4;
+  s.expect_status(s.api().op_launch(s.stream(), &call), PLINTH_ERROR_INVALID_ARGUMENT, "op_launch with call.struct_size 4");
+  c.outs[0].buffer = nullptr;
+  sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY into a tensor with a NULL buffer");
+  s.sync();
+  sc.still_works("NULL-argument calls");
+}
+
+}  // namespace
+
+SuiteDef errors_suite(Level level) {
+  SuiteDef s{"errors", true, {}};
+  s.tests = {
+      {"errors.bad_arity", "", bad_arity},
+      {"errors.bad_shape", "", bad_shape},
+      {"errors.bad_params", "", bad_params},
+      {"errors.tensor_outside_buffer", "", tensor_outside_buffer},
+      {"errors.unknown_op", "", unknown_op},
+      {"errors.null_arguments", "", null_arguments},
+  };
+  if (level == Level::kInference1) s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
+  return s;
+}
+
+}  // namespace plinth::cts

@@ -1,0 +1,18 @@
+// Defect: ADD crashes the process with a segmentation fault.
+#include <csignal>
+
+#include "broken_plugin.hpp"
+
+namespace {
+
+plinth_status_t op_launch(plinth_stream_t stream, const plinth_op_call_t* call) {
+  if (call != nullptr && call->op == PLINTH_OP_ADD) std::raise(SIGSEGV);
+  return plinth::broken::original().op_launch(stream, call);
+}
+
+}  // namespace
+
+extern "C" PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_host_services_t* host,
+                                                                   const plinth_plugin_api_t** out_api) {
+  return plinth::broken::init_patched(host, out_api, [](plinth_plugin_api_t& t) { t.op_launch = op_launch; });
+}
