@@ -1,0 +1,29 @@
+# plinth_discover_tests(<target> LABELS <label>... [TEST_PREFIX p] [DISCOVERY_TIMEOUT s] [PROPERTIES ...])
+# gtest_discover_tests with labels that survive: CMake 3.25 writes gtest_discover_tests' PROPERTIES
+# unquoted into the generated script, so LABELS "unit;sanitize" would become the label "unit" and a
+# property named "sanitize". Instead the discovered test list is labelled by an include file that runs
+# after discovery. Extra PROPERTIES (single-valued: TIMEOUT, ENVIRONMENT with one entry, ...) pass
+# through to gtest_discover_tests.
+function(plinth_discover_tests target)
+  cmake_parse_arguments(D "" "TEST_PREFIX;DISCOVERY_TIMEOUT" "LABELS;PROPERTIES" ${ARGN})
+  if(NOT D_LABELS)
+    message(FATAL_ERROR "plinth_discover_tests(${target}): LABELS is required")
+  endif()
+  set(args TEST_LIST ${target}_tests)
+  if(D_TEST_PREFIX)
+    list(APPEND args TEST_PREFIX "${D_TEST_PREFIX}")
+  endif()
+  if(D_DISCOVERY_TIMEOUT)
+    list(APPEND args DISCOVERY_TIMEOUT ${D_DISCOVERY_TIMEOUT})
+  endif()
+  if(D_PROPERTIES)
+    list(APPEND args PROPERTIES ${D_PROPERTIES})
+  endif()
+  gtest_discover_tests(${target} ${args})
+  set(file "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
+  file(WRITE "${file}"
+       "if(DEFINED ${target}_tests)\n"
+       "  set_tests_properties(\${${target}_tests} PROPERTIES LABELS \"${D_LABELS}\")\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
+endfunction()
