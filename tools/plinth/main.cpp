@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   plinth::cli::add_run_command(app, exit_code);
   plinth::cli::add_cts_command(app, exit_code);
   plinth::cli::add_bench_command(app, exit_code);
+  plinth::cli::add_models_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
