@@ -12,5 +12,8 @@ void add_run_command(CLI::App& app, int& exit_code);      // plinth run: the por
 void add_cts_command(CLI::App& app, int& exit_code);      // plinth cts ...
 void add_bench_command(CLI::App& app, int& exit_code);    // plinth bench ops ...
 void add_models_command(CLI::App& app, int& exit_code);   // plinth models [--json]
+void add_embed_command(CLI::App& app, int& exit_code);    // plinth embed TEXT... | --file F
+void add_generate_command(CLI::App& app, int& exit_code); // plinth generate PROMPT
+void add_chat_command(CLI::App& app, int& exit_code);     // plinth chat (interactive)
 
 }  // namespace plinth::cli

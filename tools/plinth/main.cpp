@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   plinth::cli::add_cts_command(app, exit_code);
   plinth::cli::add_bench_command(app, exit_code);
   plinth::cli::add_models_command(app, exit_code);
+  plinth::cli::add_embed_command(app, exit_code);
+  plinth::cli::add_generate_command(app, exit_code);
+  plinth::cli::add_chat_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

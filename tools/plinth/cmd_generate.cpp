@@ -1,0 +1,138 @@
+// plinth generate [--model PATH|NAME] [--device ID] [sampling options] [--stop STR]... [--chat] PROMPT:
+// streams the decoder's continuation of PROMPT to stdout as it is generated, then prints to stderr
+// the prompt and generated token counts, prefill and decode speed, and the time to the first token.
+// With --chat the prompt is sent as one user message through the model's chat template. PROMPT "-"
+// reads the prompt from stdin.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "plinth/models/chat_template.hpp"
+#include "plinth/models/generate.hpp"
+#include "plinth/models/llama_model.hpp"
+#include "plinth/models/llama_session.hpp"
+#include "plinth/models/model_store.hpp"
+#include "plinth/models/tokenizer.hpp"
+#include "plinth/plinth.hpp"
+
+namespace plinth::cli {
+namespace {
+
+constexpr const char* kDefaultDecoder = "SmolLM2-135M-Instruct";
+
+struct GenerateArgs {
+  std::string model = kDefaultDecoder;
+  std::string device = "cpu:0";
+  int context = 2048;
+  int max_tokens = 128;
+  models::SamplingOptions sampling{};
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;
+  bool chat = false;
+  std::optional<std::string> system;
+  std::string prompt;
+};
+
+void add_sampling_options(CLI::App* cmd, GenerateArgs& a) {
+  cmd->add_option("--model", a.model, "GGUF file, or the name of a default model")->capture_default_str();
+  cmd->add_option("--device", a.device, "Device to run on (see `plinth devices`)")->capture_default_str();
+  cmd->add_option("--ctx-size", a.context, "Tokens the context holds (at most the model's)")
+      ->capture_default_str();
+  cmd->add_option("--max-tokens,-n", a.max_tokens, "Tokens to generate at most")->capture_default_str();
+  cmd->add_option("--temperature", a.sampling.temperature, "0 = greedy")->capture_default_str();
+  cmd->add_option("--top-k", a.sampling.top_k, "0 = off")->capture_default_str();
+  cmd->add_option("--top-p", a.sampling.top_p, "1 = off")->capture_default_str();
+  cmd->add_option("--min-p", a.sampling.min_p, "0 = off")->capture_default_str();
+  cmd->add_option("--repeat-penalty", a.sampling.repetition_penalty, "1 = off")->capture_default_str();
+  cmd->add_option("--repeat-last-n", a.sampling.repeat_last_n, "Tokens the repeat penalty looks back over")
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "Random seed (default: a random one, printed at the end)");
+  cmd->add_option("--stop", a.stop, "Stop string: generation ends before it (repeatable)");
+}
+
+void print_stats(const models::GenerateStats& s, uint64_t seed) {
+  std::fprintf(stderr,
+               "prompt: %d tokens, %.1f tok/s | generated: %d tokens, %.1f tok/s | time to first token: "
+               "%.3f s | stop: %s | seed: %llu\n",
+               s.prompt_tokens, s.prefill_tokens_per_s(), s.generated_tokens, s.decode_tokens_per_s(),
+               s.time_to_first_token_s, s.stop_reason.c_str(), static_cast<unsigned long long>(seed));
+}
+
+int run_generate(GenerateArgs& args) {
+  args.sampling.seed = args.seed ? *args.seed : std::random_device{}();
+  models::validate(args.sampling);  // before the model loads: a typo should not cost a load
+  if (args.max_tokens < 0) throw std::invalid_argument("--max-tokens must be >= 0");
+  const auto path = models::resolve_model(args.model);
+
+  Runtime runtime(RuntimeOptions{.devices = {args.device}});
+  const auto model = models::LlamaModel::load(runtime.device(args.device), path);
+  const auto tokenizer = models::load_gguf_tokenizer(model.file());
+  const int context = std::min(args.context, model.config().context_length);
+  models::LlamaSession session(model, context);
+
+  models::GenerateOptions options{
+      .max_tokens = args.max_tokens, .sampling = args.sampling, .stop = args.stop};
+  std::string text = args.prompt;
+  if (text == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (text.ends_with('\n')) text.pop_back();  // the newline that ends a piped line is not part of it
+    if (text.ends_with('\r')) text.pop_back();
+  }
+  std::vector<std::string> end_strings;
+  if (args.chat) {
+    const auto chat_template = models::ChatTemplate::from_gguf(model.file());
+    std::vector<models::ChatMessage> messages;
+    if (args.system) messages.push_back({"system", *args.system});
+    messages.push_back({"user", text});
+    text = chat_template.apply(messages, /*add_generation_prompt=*/true);
+    end_strings = chat_template.stop_strings();
+  }
+  options.end_tokens = models::default_end_tokens(*tokenizer, end_strings);
+  for (const auto& s : end_strings) {
+    // An end marker that is not one special token can still end the answer as text.
+    const auto ids = tokenizer->encode(s, /*add_special=*/false);
+    if (ids.size() != 1 || !tokenizer->is_special(ids[0])) options.stop.push_back(s);
+  }
+  const auto prompt = tokenizer->encode(text, /*add_special=*/true);
+  if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
+  if (static_cast<int>(prompt.size()) >= context) {
+    throw std::invalid_argument("the prompt has " + std::to_string(prompt.size()) +
+                                " tokens; the context holds " + std::to_string(context) +
+                                " (see --ctx-size)");
+  }
+
+  bool ends_with_newline = true;
+  const auto stats = models::generate(session, *tokenizer, prompt, options, [&](std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+    ends_with_newline = piece.back() == '\n';
+    return true;
+  });
+  if (!ends_with_newline) std::fputs("\n", stdout);
+  std::fflush(stdout);
+  print_stats(stats, args.sampling.seed);
+  return 0;
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<GenerateArgs>();
+  auto* cmd =
+      app.add_subcommand("generate", "Generate text from a prompt with a decoder model, streamed to stdout");
+  add_sampling_options(cmd, *args);
+  cmd->add_flag("--chat", args->chat,
+                "Send the prompt as one user message through the model's chat template");
+  cmd->add_option("--system", args->system,
+                  "With --chat: a system message (default: the template's, if any)");
+  cmd->add_option("prompt", args->prompt, "The prompt; - reads it from stdin")->required();
+  cmd->callback([args, &exit_code] { exit_code = run_generate(*args); });
+}
+
+}  // namespace plinth::cli
