@@ -40,6 +40,25 @@ std::string fixed_string(const char (&s)[N]) {
   return std::string(s, n);
 }
 
+// With RuntimeOptions::devices set, plugin files named after a requested device's plugin
+// (libplinth-backend-<name>.so for "<name>:<index>") are tried first, in their discovery order, so
+// that loading can stop once every requested device is open: `--device cpu:0` then never maps a GPU
+// vendor's runtime libraries (hundreds of MiB of resident memory for some). Other files keep their
+// place after them, so a device whose plugin is named differently is still found.
+void prefer_named_plugins(std::vector<PluginCandidate>& candidates, const std::vector<std::string>& devices) {
+  std::set<std::string, std::less<>> wanted;
+  for (const std::string& id : devices) wanted.insert("libplinth-backend-" + id.substr(0, id.find(':')));
+  std::stable_partition(candidates.begin(), candidates.end(), [&](const PluginCandidate& c) {
+    return wanted.count(c.path.stem().string()) != 0;
+  });
+}
+
+bool all_open(const std::vector<Device*>& open, const std::vector<std::string>& ids) {
+  return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+    return std::any_of(open.begin(), open.end(), [&](const Device* d) { return d->id() == id; });
+  });
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -176,7 +195,16 @@ Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.use_env_plugin_path) discovery.env_path = std::string();
   discovery.search_install_dir = options.use_default_plugin_dirs;
   discovery.search_exe_dir = options.use_default_plugin_dirs;
-  for (const auto& candidate : discover_plugins(discovery)) m.load(candidate, options);
+  std::vector<PluginCandidate> candidates = discover_plugins(discovery);
+  if (!options.devices.empty()) prefer_named_plugins(candidates, options.devices);
+  for (const auto& candidate : candidates) {
+    if (!options.devices.empty() && all_open(m.device_ptrs, options.devices)) {
+      m.logger->debug("plugin {} not loaded: every device in RuntimeOptions::devices is open",
+                      candidate.path.string());
+      continue;
+    }
+    m.load(candidate, options);
+  }
   if (m.devices.empty()) m.logger->warn("no usable device found ({} plugin(s) loaded)", m.plugins.size());
 
   const std::string faults = options.faults ? *options.faults : env_or("PLINTH_FAULT", "");

@@ -46,6 +46,34 @@ TEST(Loader, LoadsCoretestAndListsItsDevices) {
   EXPECT_NE(log.text().find("coretest plugin initialized"), std::string::npos);
 }
 
+TEST(Loader, ListedDevicesStopLoadingOnceAllAreOpen) {
+  // The fakes come first in discovery order; without a device list every one of them is tried.
+  CapturedLog all_log;
+  auto all = plinth::test::coretest_options(all_log);
+  all.plugin_paths = {kFakes, PLINTH_TEST_COREPLUGIN};
+  EXPECT_GE(plinth::Runtime(all).rejected_plugins().size(), 5u);
+
+  // Asking for coretest:1 tries the file named after its plugin first, and nothing after it.
+  CapturedLog log;
+  auto listed = all;
+  listed.logger = log.logger;
+  listed.devices = {"coretest:1"};
+  plinth::Runtime rt(listed);
+  ASSERT_EQ(rt.devices().size(), 1u);
+  EXPECT_EQ(rt.devices()[0]->id(), "coretest:1");
+  EXPECT_TRUE(rt.rejected_plugins().empty()) << reason_for(rt, "libplinth-backend-badversion.so");
+  ASSERT_EQ(rt.plugins().size(), 1u);
+
+  // A device no file is named after is still searched for everywhere (and here not found).
+  CapturedLog missing_log;
+  auto missing = all;
+  missing.logger = missing_log.logger;
+  missing.devices = {"coretest:0", "other:0"};
+  plinth::Runtime rt2(missing);
+  EXPECT_EQ(rt2.devices().size(), 1u);
+  EXPECT_GE(rt2.rejected_plugins().size(), 5u);
+}
+
 TEST(Loader, UnknownDeviceIdListsAvailableOnes) {
   CapturedLog log;
   plinth::Runtime rt(plinth::test::coretest_options(log));

@@ -28,7 +28,9 @@ struct RuntimeOptions {
   std::vector<std::filesystem::path> plugin_paths{};
   bool use_env_plugin_path = true;      // PLINTH_PLUGIN_PATH
   bool use_default_plugin_dirs = true;  // the install's plugin dir and next to the executable
-  // Open only devices whose id is listed (empty: all). Others are not opened.
+  // Open only devices whose id is listed (empty: all). Others are not opened, and plugin loading
+  // stops once every listed device is open (files named libplinth-backend-<name> for a listed
+  // "<name>:N" are tried first), so later plugins are never loaded.
   std::vector<std::string> devices{};
   std::optional<std::string> log_level{};  // default: PLINTH_LOG, else "warn"
   std::optional<bool> validate{};          // default: PLINTH_VALIDATE=1
