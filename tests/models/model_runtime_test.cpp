@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include <plinth/formats/mapped_file.hpp>
 #include <plinth/models/model_store.hpp>
 #include <plinth/models/weights.hpp>
 #include <plinth/runtime.hpp>
@@ -80,6 +81,23 @@ TEST(ModelStore, FindsInstalledDefaultModelsOnly) {
     EXPECT_NE(std::string(e.what()).find("bootstrap.sh models"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(ReleasePages, ContentsSurviveReleaseAndAreReadAgain) {
+  const auto path = std::filesystem::path(testing::TempDir()) / "plinth-release-pages.bin";
+  std::vector<uint32_t> values(300000);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<uint32_t>(i * 2654435761u);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+  const auto file = formats::MappedFile::open(path);
+  const std::span<const std::byte> bytes = file.bytes();
+  ASSERT_EQ(bytes.size(), values.size() * 4);
+  ASSERT_EQ(std::memcmp(bytes.data(), values.data(), bytes.size()), 0);  // every page resident now
+  formats::release_pages(bytes.subspan(1000, 500000));  // unaligned ends: only whole pages inside go
+  formats::release_pages(bytes.subspan(7, 0));
+  formats::release_pages(bytes.subspan(4090, 10));  // within one or two pages: nothing to drop
+  EXPECT_EQ(std::memcmp(bytes.data(), values.data(), bytes.size()), 0);
+  std::filesystem::remove(path);
 }
 
 class WeightsTest : public testing::Test {

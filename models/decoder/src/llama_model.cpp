@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <plinth/formats/dtype.hpp>
+#include <plinth/formats/mapped_file.hpp>
 #include <plinth/models/weights.hpp>
 
 #include "llama_config.hpp"
@@ -52,7 +53,9 @@ class WeightLoader {
   }
 
   Tensor load(const std::string& name, std::vector<int64_t> shape, bool matrix = true) {
-    DeviceTensor t = upload(device_, stream_, view(name, std::move(shape), matrix));
+    const formats::TensorView v = view(name, std::move(shape), matrix);
+    DeviceTensor t = upload(device_, stream_, v);
+    done_with({&v});
     return keep(std::move(t));
   }
 
@@ -72,6 +75,7 @@ class WeightLoader {
       stream_.upload(v->data.data(), buffer, offset, v->data.size());
       offset += v->data.size();
     }
+    done_with(parts);
     Tensor t = Tensor::contiguous(buffer, dtype, {rows, (*parts.begin())->shape[1]});
     out_.bytes += buffer.size();
     out_.buffers.push_back(std::move(buffer));
@@ -81,6 +85,14 @@ class WeightLoader {
   void finish() { stream_.synchronize(); }  // uploads read the mapping until here
 
  private:
+  // Once a tensor is on the device its file pages are dropped from resident memory, so the weights
+  // are not resident twice (device copy + mapping) when the device is host memory. Loading
+  // synchronizes per tensor for that, which costs little next to the copies.
+  void done_with(std::initializer_list<const formats::TensorView*> views) {
+    stream_.synchronize();
+    for (const auto* v : views) formats::release_pages(v->data);
+  }
+
   Tensor keep(DeviceTensor t) {
     out_.bytes += t.buffer.size();
     out_.buffers.push_back(std::move(t.buffer));

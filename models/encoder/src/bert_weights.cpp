@@ -1,10 +1,12 @@
 #include "bert_weights.hpp"
 
 #include <optional>
-#include <plinth/models/weights.hpp>
-#include <plinth/ops.hpp>
 #include <stdexcept>
 #include <string>
+
+#include <plinth/formats/mapped_file.hpp>
+#include <plinth/models/weights.hpp>
+#include <plinth/ops.hpp>
 
 namespace plinth::models::detail {
 namespace {
@@ -43,8 +45,14 @@ class WeightLoader {
     return v;
   }
 
+  // Each tensor's file pages leave resident memory once its upload is done, so the weights are not
+  // resident twice (device copy + mapping) when the device is host memory.
   Tensor load(const std::string& name, std::initializer_list<int64_t> shape, DType as = DType::f32) {
-    return keep(upload(device_, stream_, view(name, shape), as));
+    const formats::TensorView v = view(name, shape);
+    Tensor t = keep(upload(device_, stream_, v, as));
+    stream_.synchronize();
+    formats::release_pages(v.data);
+    return t;
   }
 
   // Uploads `parts` (each [rows, cols], or [rows] when cols == 0) and stacks them along dim 0 into one
@@ -57,10 +65,12 @@ class WeightLoader {
     const Tensor dst = Tensor::contiguous(buffer, as, whole);
     int64_t i = 0;
     for (const auto& name : parts) {
-      DeviceTensor part = cols > 0 ? upload(device_, stream_, view(name, {rows, cols}), as)
-                                   : upload(device_, stream_, view(name, {rows}), as);
+      const formats::TensorView v = cols > 0 ? view(name, {rows, cols}) : view(name, {rows});
+      DeviceTensor part = upload(device_, stream_, v, as);
       ops::copy(stream_, part.tensor, dst.slice(0, i * rows, (i + 1) * rows));
       staging_.push_back(std::move(part.buffer));  // freed after the load's synchronize
+      stream_.synchronize();
+      formats::release_pages(v.data);
       ++i;
     }
     out_.buffers.push_back(std::move(buffer));

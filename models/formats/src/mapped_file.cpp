@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -70,6 +71,16 @@ void MappedFile::release() noexcept {
     data_ = nullptr;
     size_ = 0;
   }
+}
+
+void release_pages(std::span<const std::byte> bytes) noexcept {
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t first = (begin + page - 1) / page * page;  // pages shared with neighbours stay
+  const std::uintptr_t last = (begin + bytes.size()) / page * page;
+  if (bytes.empty() || last <= first) return;
+  // Advice only: a failure leaves the pages resident, which is harmless.
+  (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace plinth::formats

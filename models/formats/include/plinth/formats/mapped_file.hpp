@@ -34,4 +34,9 @@ class MappedFile {
   std::string name_;
 };
 
+/// Tells the kernel that the pages wholly inside `bytes` (part of a MappedFile) are not needed for
+/// now: they leave the process's resident memory and are read from the file again if touched. For a
+/// loader that has copied the tensors to a device, this keeps the file from being resident twice.
+void release_pages(std::span<const std::byte> bytes) noexcept;
+
 }  // namespace plinth::formats
