@@ -500,6 +500,12 @@ extern "C" PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_
     if (status != PLINTH_OK) sdk::fail(status, sdk::last_error_message());
     auto fresh = std::make_unique<cpu::PluginState>();
     fresh->log.set(host);
+    // The cap only lowers the kernel choice; a value it does not know must not pass unnoticed.
+    if (const char* isa = std::getenv("PLINTH_CPU_ISA");
+        isa != nullptr && *isa != '\0' && std::strcmp(isa, "avx2") != 0 && std::strcmp(isa, "generic") != 0) {
+      fresh->log(PLINTH_LOG_WARN, std::string("PLINTH_CPU_ISA='") + isa +
+                                      "' is not one of avx2|generic; the widest supported kernels are used");
+    }
     std::lock_guard lock(cpu::g_state_mutex);
     if (!cpu::g_state) cpu::g_state = std::move(fresh);
   });
