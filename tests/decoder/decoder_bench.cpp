@@ -1,7 +1,7 @@
 // plinth_decoder_bench: prefill and decode speed of the decoder on one device, in the same terms as
 // tests/reference/decoder/bench_llama_cpp.py prints for llama.cpp, so the two can be set side by side.
 //
-//   plinth_decoder_bench [--model PATH] [--device cpu:0] [--prefill 512] [--prompt 32] [--decode 128]
+//   plinth_decoder_bench [--model PATH] [--device cpu:0] [--prefill 512 (0: skip)] [--prompt 32] [--decode 128]
 //                        [--repeat 3] [--profile]
 //
 // Token ids are synthetic (the same formula as the python script), so no tokenizer is involved.
@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (prefill_n < 0 || prompt_n < 1 || decode_n < 0 || repeat < 1) {
+    std::fprintf(stderr, "plinth_decoder_bench: need --prefill >= 0 (0 skips it), --prompt >= 1, --decode >= 0, "
+                         "--repeat >= 1\n");
+    return 2;
+  }
   try {
     const auto path = plinth::models::resolve_model(model_arg.empty() ? "SmolLM2-135M-Instruct" : model_arg);
     plinth::Runtime runtime(plinth::RuntimeOptions{.devices = {device_id}});
@@ -96,10 +101,12 @@ int main(int argc, char** argv) {
 
     double best_prefill = 1e30, best_ttft = 1e30, best_decode = 1e30;
     for (int r = 0; r < repeat; ++r) {
-      session.reset();
-      t0 = Clock::now();
-      session.prefill(long_prompt);
-      best_prefill = std::min(best_prefill, seconds_since(t0));
+      if (prefill_n > 0) {
+        session.reset();
+        t0 = Clock::now();
+        session.prefill(long_prompt);
+        best_prefill = std::min(best_prefill, seconds_since(t0));
+      }
 
       session.reset();
       t0 = Clock::now();
@@ -109,15 +116,20 @@ int main(int argc, char** argv) {
       for (int i = 0; i < decode_n; ++i) tok = argmax(session.decode(tok));
       best_decode = std::min(best_decode, seconds_since(t0));
     }
-    std::printf("prefill: %d tokens in %.1f ms = %.1f tok/s\n", prefill_n, best_prefill * 1e3, prefill_n / best_prefill);
+    if (prefill_n > 0) {
+      std::printf("prefill: %d tokens in %.1f ms = %.1f tok/s\n", prefill_n, best_prefill * 1e3,
+                  prefill_n / best_prefill);
+    }
     std::printf("decode: %d tokens after a %d-token prompt in %.1f ms = %.1f tok/s\n", decode_n, prompt_n,
                 best_decode * 1e3, decode_n / best_decode);
     std::printf("time to first token: %.1f ms (%d-token prompt)\n", best_ttft * 1e3, prompt_n);
 
     if (profile) {
       plinth::models::LlamaSession p(model, ctx, {.profile = true});
-      p.prefill(long_prompt);
-      print_profile("prefill", p, prefill_n);
+      if (prefill_n > 0) {
+        p.prefill(long_prompt);
+        print_profile("prefill", p, prefill_n);
+      }
       p.reset();
       int32_t tok = argmax(p.prefill(prompt));
       p.clear_profile();
