@@ -3,58 +3,13 @@
 // fused projection, head sizes that are not multiples of the vector tiles.
 #include <limits>
 
+#include "attention_reference.hpp"
 #include "cpu_test_harness.hpp"
 
 namespace plinth::cpu_test {
 namespace {
 
 using CpuAttentionBlockedTest = CpuPlugin;
-
-struct Shape {
-  int64_t b, hq, hkv, sq, skv, d, dv;
-};
-
-// Double-precision softmax(scale q k^T + mask) v; mask (if any) is [Sq, Skv].
-std::vector<double> reference(const Shape& s, const std::vector<double>& q, const std::vector<double>& k,
-                              const std::vector<double>& v, const std::vector<double>* mask,
-                              const std::vector<int64_t>& lens, bool causal, double scale) {
-  constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-  std::vector<double> o(static_cast<size_t>(s.b * s.hq * s.sq * s.dv), 0.0);
-  const int64_t group = s.hq / s.hkv;
-  for (int64_t b = 0; b < s.b; ++b) {
-    const int64_t len = lens[static_cast<size_t>(b)];
-    for (int64_t h = 0; h < s.hq; ++h) {
-      const int64_t hk = h / group;
-      for (int64_t i = 0; i < s.sq; ++i) {
-        std::vector<double> sc(static_cast<size_t>(s.skv), kNegInf);
-        double mx = kNegInf;
-        for (int64_t j = 0; j < len; ++j) {
-          if (causal && j > len - s.sq + i) continue;
-          double dot = 0;
-          for (int64_t x = 0; x < s.d; ++x) {
-            dot += q[static_cast<size_t>(((b * s.hq + h) * s.sq + i) * s.d + x)] *
-                   k[static_cast<size_t>(((b * s.hkv + hk) * s.skv + j) * s.d + x)];
-          }
-          double z = scale * dot;
-          if (mask != nullptr) z += (*mask)[static_cast<size_t>(i * s.skv + j)];
-          sc[static_cast<size_t>(j)] = z;
-          mx = std::max(mx, z);
-        }
-        if (mx == kNegInf) continue;
-        double sum = 0;
-        for (auto& z : sc) sum += (z = std::exp(z - mx));
-        for (int64_t j = 0; j < s.skv; ++j) {
-          for (int64_t c = 0; c < s.dv; ++c) {
-            o[static_cast<size_t>(((b * s.hq + h) * s.sq + i) * s.dv + c)] +=
-                sc[static_cast<size_t>(j)] / sum *
-                v[static_cast<size_t>(((b * s.hkv + hk) * s.skv + j) * s.dv + c)];
-          }
-        }
-      }
-    }
-  }
-  return o;
-}
 
 HostTensor zeros(const Shape& s) {
   return make(PLINTH_DTYPE_F32, {s.b, s.hq, s.sq, s.dv},
@@ -82,7 +37,7 @@ TEST_P(CpuAttentionBlockedTest, CausalGroupedQueryOnStridedViews) {
   p.struct_size = sizeof p;
   p.causal = 1;
   const auto got = run(PLINTH_OP_ATTENTION, {&q, &k, &v}, {zeros(s)}, &p)[0];
-  const auto want = reference(s, values(q), values(k), values(v), nullptr, {s.skv}, true, 1.0 / 8.0);
+  const auto want = attention_reference(s, values(q), values(k), values(v), nullptr, {s.skv}, true, 1.0 / 8.0);
   EXPECT_LT(nmse(got, want), 1e-9);
 }
 
@@ -98,7 +53,7 @@ TEST_P(CpuAttentionBlockedTest, CausalWithCacheLongerThanQueries) {
   p.causal = 1;
   p.scale = 0.2f;
   const auto got = run(PLINTH_OP_ATTENTION, {&q, &k, &v, nullptr, &lens}, {zeros(s)}, &p)[0];
-  const auto want = reference(s, values(q), values(k), values(v), nullptr, {200, 70}, true, 0.2);
+  const auto want = attention_reference(s, values(q), values(k), values(v), nullptr, {200, 70}, true, 0.2);
   EXPECT_LT(nmse(got, want), 1e-9);
 }
 
@@ -119,7 +74,7 @@ TEST_P(CpuAttentionBlockedTest, EncoderWithKvLensMaskAndEmptySequence) {
   const auto got = run(PLINTH_OP_ATTENTION, {&q, &k, &v, &mask, &lens}, {o}, nullptr)[0];
   const auto vm = values(mask);
   const auto want =
-      reference(s, values(q), values(k), values(v), &vm, {33, 0, 9}, false, 1.0 / std::sqrt(20.0));
+      attention_reference(s, values(q), values(k), values(v), &vm, {33, 0, 9}, false, 1.0 / std::sqrt(20.0));
   EXPECT_LT(nmse(got, want), 1e-6);  // f16 output
   for (int64_t b = 0; b < s.b; ++b) {
     for (int64_t h = 0; h < s.hq; ++h) {

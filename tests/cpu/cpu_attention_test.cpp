@@ -1,56 +1,13 @@
 // ATTENTION: grouped-query heads, causal masking, additive masks and per-sequence kv_lens.
 #include <limits>
 
+#include "attention_reference.hpp"
 #include "cpu_test_harness.hpp"
 
 namespace plinth::cpu_test {
 namespace {
 
 using CpuAttentionTest = CpuPlugin;
-
-struct Shape {
-  int64_t b, hq, hkv, sq, skv, d, dv;
-};
-
-std::vector<double> reference(const Shape& s, const std::vector<double>& q, const std::vector<double>& k,
-                              const std::vector<double>& v, const std::vector<double>* mask,
-                              const std::vector<int64_t>& lens, bool causal, double scale) {
-  std::vector<double> o(static_cast<size_t>(s.b * s.hq * s.sq * s.dv), 0.0);
-  const int64_t group = s.hq / s.hkv;
-  for (int64_t b = 0; b < s.b; ++b) {
-    for (int64_t h = 0; h < s.hq; ++h) {
-      const int64_t hk = h / group;
-      for (int64_t i = 0; i < s.sq; ++i) {
-        const int64_t len = lens[static_cast<size_t>(b)];
-        std::vector<double> sc(static_cast<size_t>(s.skv), -std::numeric_limits<double>::infinity());
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < len; ++j) {
-          if (causal && j > len - s.sq + i) continue;
-          double dot = 0;
-          for (int64_t x = 0; x < s.d; ++x) {
-            dot += q[static_cast<size_t>(((b * s.hq + h) * s.sq + i) * s.d + x)] *
-                   k[static_cast<size_t>(((b * s.hkv + hk) * s.skv + j) * s.d + x)];
-          }
-          double z = scale * dot;
-          if (mask != nullptr) z += (*mask)[static_cast<size_t>(i * s.skv + j)];  // mask is [Sq, Skv]
-          sc[static_cast<size_t>(j)] = z;
-          mx = std::max(mx, z);
-        }
-        if (mx == -std::numeric_limits<double>::infinity()) continue;
-        double sum = 0;
-        for (auto& z : sc) sum += (z = std::exp(z - mx));
-        for (int64_t j = 0; j < s.skv; ++j) {
-          for (int64_t c = 0; c < s.dv; ++c) {
-            o[static_cast<size_t>(((b * s.hq + h) * s.sq + i) * s.dv + c)] +=
-                sc[static_cast<size_t>(j)] / sum *
-                v[static_cast<size_t>(((b * s.hkv + hk) * s.skv + j) * s.dv + c)];
-          }
-        }
-      }
-    }
-  }
-  return o;
-}
 
 TEST_P(CpuAttentionTest, GroupedQueryCausalWithKvLens) {
   const Shape s{2, 4, 2, 3, 150, 16, 8};  // Skv above one key chunk
@@ -65,7 +22,7 @@ TEST_P(CpuAttentionTest, GroupedQueryCausalWithKvLens) {
   p.causal = 1;
   const auto got = run(PLINTH_OP_ATTENTION, {&q, &k, &v, nullptr, &lens}, {o}, &p)[0];
   const auto want =
-      reference(s, values(q), values(k), values(v), nullptr, {150, 97}, true, 1.0 / std::sqrt(16.0));
+      attention_reference(s, values(q), values(k), values(v), nullptr, {150, 97}, true, 1.0 / std::sqrt(16.0));
   EXPECT_LT(nmse(got, want), 1e-9);
 }
 
@@ -85,7 +42,7 @@ TEST_P(CpuAttentionTest, MaskAndHalfPrecisionOperands) {
   p.scale = 0.3f;
   const auto got = run(PLINTH_OP_ATTENTION, {&q, &k, &v, &mask}, {o}, &p)[0];
   const auto vm = values(mask);
-  const auto want = reference(s, values(q), values(k), values(v), &vm, {6}, false, 0.3);
+  const auto want = attention_reference(s, values(q), values(k), values(v), &vm, {6}, false, 0.3);
   EXPECT_LT(nmse(got, want), 1e-9);
   for (int c = 0; c < 8; ++c) EXPECT_EQ(got[static_cast<size_t>(c)], 0.0) << "fully masked query gives zeros";
 }
