@@ -16,6 +16,8 @@ namespace plinth::gpu {
 class BlasHandle;  // cuBLAS state of one stream (CUDA only; defined in gpu_blas.cpp)
 
 enum class MatmulPath { kBlas, kTiled };
+// Decode-shaped quantized matmul: integer activations with integer dot products, or exact f32 activations.
+enum class QuantDecodePath { kInt8, kF32 };
 
 struct Device {
   int ordinal = 0;
@@ -23,6 +25,7 @@ struct Device {
   std::string arch;
   std::string driver;
   MatmulPath matmul = MatmulPath::kBlas;
+  QuantDecodePath quant_decode = QuantDecodePath::kInt8;
 };
 
 struct Buffer {

@@ -37,6 +37,27 @@ GpuTensor broadcast(GpuTensor t, const int64_t* dims) {
 
 void checked(gpuError_t error, const char* op) { check(error, op); }
 
+#if defined(PLINTH_GPU_CUDA)
+// Stream-ordered scratch memory: freed on the stream once the kernels enqueued before the destructor
+// have run, also when enqueuing them throws. Inside a graph capture both become graph memory nodes.
+class StreamScratch {
+ public:
+  StreamScratch(gpuStream_t stream, size_t bytes, const char* what) : stream_(stream) {
+    checked(cudaMallocAsync(&ptr_, bytes, stream), what);
+  }
+  ~StreamScratch() {
+    if (ptr_ != nullptr) (void)cudaFreeAsync(ptr_, stream_);
+  }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  gpuStream_t stream_;
+};
+#endif
+
 void run_matmul(Stream& stream, const sdk::OpCall& call, const std::function<char*(plinth_buffer_t)>& data_of) {
   const auto& p = call.params.matmul;
   GpuTensor c = make_tensor(call.outputs[0], data_of);
@@ -60,24 +81,14 @@ void run_matmul(Stream& stream, const sdk::OpCall& call, const std::function<cha
       // Prefill shapes: dequantize once into a stream-ordered scratch and run the vendor GEMM.
       const int32_t scratch_dtype = a.dtype;
       const int64_t e = elem_bytes(scratch_dtype);
-      // Stream-ordered scratch: freed on the stream after the GEMM, also when enqueuing it throws.
-      struct Scratch {
-        void* ptr = nullptr;
-        gpuStream_t stream = nullptr;
-        ~Scratch() {
-          if (ptr != nullptr) (void)cudaFreeAsync(ptr, stream);
-        }
-      } scratch;
-      scratch.stream = stream.stream;
-      checked(cudaMallocAsync(&scratch.ptr, static_cast<size_t>(n * k * e), stream.stream),
-              "cudaMallocAsync (dequantized weights)");
+      StreamScratch scratch(stream.stream, static_cast<size_t>(n * k * e), "cudaMallocAsync (dequantized weights)");
       {
-        checked(launch_dequantize(b.data, b_row_stride, b.dtype, n, k, scratch.ptr, scratch_dtype, stream.stream),
+        checked(launch_dequantize(b.data, b_row_stride, b.dtype, n, k, scratch.get(), scratch_dtype, stream.stream),
                 "matmul (dequantize)");
         MatmulArgs args;
         args.a = a;
         args.b = GpuTensor{};
-        args.b.data = static_cast<char*>(scratch.ptr);
+        args.b.data = static_cast<char*>(scratch.get());
         args.b.dtype = scratch_dtype;
         args.b.dims[2] = n;
         args.b.dims[3] = k;
@@ -112,6 +123,13 @@ void run_matmul(Stream& stream, const sdk::OpCall& call, const std::function<cha
     args.a_sk = a_sk;
     args.alpha = p.alpha;
     args.warp_size = device.prop.warpSize;
+#if defined(PLINTH_GPU_CUDA)
+    if (device.quant_decode == QuantDecodePath::kInt8 && matmul_quant_q8_applicable(args)) {
+      StreamScratch scratch(stream.stream, matmul_quant_q8_scratch_bytes(args), "cudaMallocAsync (integer activations)");
+      checked(launch_matmul_quant_q8(args, scratch.get(), stream.stream), "matmul (quantized, integer activations) launch");
+      return;
+    }
+#endif
     checked(launch_matmul_quant(args, stream.stream), "matmul (quantized) launch");
     return;
   }

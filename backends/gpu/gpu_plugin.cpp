@@ -32,6 +32,11 @@
 namespace plinth::gpu {
 namespace {
 
+#if defined(PLINTH_GPU_CUDA)
+// Freed stream-ordered scratch the device's memory pool keeps mapped across synchronizations.
+constexpr uint64_t kPoolKeepBytes = 256ull << 20;
+#endif
+
 #if defined(PLINTH_GPU_HIP)
 constexpr const char* kApiName = "ROCm";
 #else
@@ -181,14 +186,29 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
     if (const char* env = std::getenv("PLINTH_CUDA_MATMUL"); env != nullptr && std::string_view(env) == "tiled") {
       device->matmul = MatmulPath::kTiled;
     }
+    // The exact f32-activation decode kernel stays selectable for comparison and tests.
+    if (const char* env = std::getenv("PLINTH_CUDA_DECODE"); env != nullptr && std::string_view(env) == "f32") {
+      device->quant_decode = QuantDecodePath::kF32;
+    }
 #else
     device->matmul = MatmulPath::kTiled;
 #endif
     use_device(*device);
     check(gpuFree(nullptr), "device_open: create context");  // surfaces a busy or broken device now
+#if defined(PLINTH_GPU_CUDA)
+    // Ops take their scratch (quantized matmul) from the stream-ordered pool. With its default release
+    // threshold of 0 the pool unmaps freed memory at every synchronize, so each op after one (a decode
+    // step) would map its scratch afresh; keeping up to kPoolKeepBytes makes that a pool hit.
+    cudaMemPool_t pool = nullptr;
+    if (cudaDeviceGetDefaultMemPool(&pool, device->ordinal) == cudaSuccess) {
+      uint64_t keep = kPoolKeepBytes;
+      check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "device_open: memory pool");
+    }
+#endif
     state().log(PLINTH_LOG_INFO, std::string(PLINTH_GPU_PLUGIN_NAME) + ": opened device " + std::to_string(index) +
                                      " (" + device->prop.name + ", " + device->arch + ", " + device->driver + ")" +
-                                     (device->matmul == MatmulPath::kTiled ? ", tiled matmul" : ""));
+                                     (device->matmul == MatmulPath::kTiled ? ", tiled matmul" : "") +
+                                     (device->quant_decode == QuantDecodePath::kF32 ? ", f32 decode" : ""));
     *out_device = state().devices.insert(std::move(device));
   });
 }

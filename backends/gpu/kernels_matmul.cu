@@ -103,6 +103,22 @@ __device__ __forceinline__ void decode_block(const uint16_t* u, float* w) {
   }
 }
 
+// Output element (activation row r over the batch dims and M, weight row n) of a quantized matmul.
+__device__ __forceinline__ char* quant_output(const QuantMatmulArgs& args, int64_t r, int64_t n) {
+  const int64_t m = r % args.m;
+  const int64_t bb = r / args.m;
+  return args.c.data + (bb / args.c.dims[1]) * args.c.strides[0] + (bb % args.c.dims[1]) * args.c.strides[1] +
+         m * args.c.strides[2] + n * args.c.strides[3];
+}
+
+// Activation row r (over the batch dims and M) of an f32 activation tensor.
+__device__ __forceinline__ const float* activation_row(const QuantMatmulArgs& args, int64_t r) {
+  const int64_t m = r % args.m;
+  const int64_t bb = r / args.m;
+  return reinterpret_cast<const float*>(args.a.data + (bb / args.a.dims[1]) * args.a.strides[0] +
+                                        (bb % args.a.dims[1]) * args.a.strides[1] + m * args.a_sm);
+}
+
 template <int32_t kType>
 inline constexpr int kBlockBytes = kType == PLINTH_DTYPE_Q8_0 ? 34 : kType == PLINTH_DTYPE_Q4_0 ? 18 : 20;
 
@@ -162,12 +178,7 @@ __global__ void __launch_bounds__(kQuantThreads) matmul_quant_kernel(QuantMatmul
     for (int i = 0; i < kQuantRows; ++i) {
       const float total = warp_sum(acc[i]);
       if (lane == 0 && i < nr) {
-        const int64_t r = r0 + i;
-        const int64_t m = r % args.m;
-        const int64_t bb = r / args.m;
-        char* c = args.c.data + (bb / args.c.dims[1]) * args.c.strides[0] + (bb % args.c.dims[1]) * args.c.strides[1] +
-                  m * args.c.strides[2] + n * args.c.strides[3];
-        store_f(c, args.c.dtype, args.alpha * total);
+        store_f(quant_output(args, r0 + i, n), args.c.dtype, args.alpha * total);
       }
     }
   }
@@ -240,11 +251,7 @@ __global__ void __launch_bounds__(kQuantThreads) matmul_quant_decode_kernel(Quan
     const float* arow[kM];
 #pragma unroll
     for (int i = 0; i < kM; ++i) {
-      const int64_t r = r0 + (i < nr ? i : 0);
-      const int64_t m = r % args.m;
-      const int64_t bb = r / args.m;
-      arow[i] = reinterpret_cast<const float*>(args.a.data + (bb / args.a.dims[1]) * args.a.strides[0] +
-                                               (bb % args.a.dims[1]) * args.a.strides[1] + m * args.a_sm);
+      arow[i] = activation_row(args, r0 + (i < nr ? i : 0));
     }
     float acc[kRowsPerWarp][kM] = {};
 #pragma unroll 2
@@ -284,16 +291,223 @@ __global__ void __launch_bounds__(kQuantThreads) matmul_quant_decode_kernel(Quan
       for (int i = 0; i < kM; ++i) {
         const float total = warp_sum(acc[j][i]);
         if (lane == 0 && i < nr && j < nn) {
-          const int64_t r = r0 + i;
-          const int64_t m = r % args.m;
-          const int64_t bb = r / args.m;
-          char* c = args.c.data + (bb / args.c.dims[1]) * args.c.strides[0] + (bb % args.c.dims[1]) * args.c.strides[1] +
-                    m * args.c.strides[2] + (n0 + j) * args.c.strides[3];
-          store_f(c, args.c.dtype, args.alpha * total);
+          store_f(quant_output(args, r0 + i, n0 + j), args.c.dtype, args.alpha * total);
         }
       }
     }
   }
+}
+
+// ---- Decode shapes with integer activations ------------------------------------------------------
+// The f32 decode kernel above spends several instructions per weight on unpacking and converting, which
+// makes it instruction-bound at a fraction of the memory bandwidth. Here the (at most kMaxQ8Rows)
+// activation rows are first quantized per 32-element block into two int8 levels: x ~ d1 q1 + d2 q2 with
+// d1 = amax / 127 and d2 = d1 / 254 (q2 quantizes the remainder of q1, which is at most d1 / 2), plus
+// the exact f32 block sum s. A weight block's dot product is then integer dot products of four bytes at
+// a time (dp4a), two per weight word:
+//   p = d1 sum(q_w q1) + d2 sum(q_w q2)     Q4_1: dw p + mw s     Q4_0: dw (p - 8 s)     Q8_0: dw p
+// about one instruction per two weights, so the kernel stays memory-bound. One int8 level (as GGUF
+// runtimes use) would be cheaper still, but its error on a single short dot product whose terms cancel
+// exceeds the catalogue's tolerance; the second level leaves a remainder of at most amax / 64516 per
+// element, close to f32 accuracy.
+
+// Lanes that share one weight row: a warp on CUDA, half a wave on 64-wide AMD devices. Reductions use
+// XOR shuffles with offsets below kSeg, which stay inside an aligned group of kSeg lanes either way.
+constexpr int kSeg = 32;
+
+__device__ __forceinline__ float seg_sum(float v) {
+#pragma unroll
+  for (int o = kSeg / 2; o > 0; o >>= 1) v += PLINTH_SHFL_XOR(v, o);
+  return v;
+}
+
+__device__ __forceinline__ float seg_max(float v) {
+#pragma unroll
+  for (int o = kSeg / 2; o > 0; o >>= 1) v = fmaxf(v, PLINTH_SHFL_XOR(v, o));
+  return v;
+}
+
+// Four signed 8-bit products summed into c.
+__device__ __forceinline__ int dot4_i8(int a, int b, int c) {
+#if defined(PLINTH_GPU_CUDA)
+  return __dp4a(a, b, c);
+#else
+#pragma unroll
+  for (int t = 0; t < 4; ++t) {
+    c += static_cast<int>(static_cast<int8_t>(a >> (8 * t))) * static_cast<int>(static_cast<int8_t>(b >> (8 * t)));
+  }
+  return c;
+#endif
+}
+
+// The quantized activations of one 32-element block: both levels' bytes (16-byte aligned for int4
+// loads) and the scales. Blocks of a row are consecutive; rows follow each other.
+struct ActBlock {
+  int8_t q1[32];
+  int8_t q2[32];
+  float d1, d2, sum, pad;
+};
+static_assert(sizeof(ActBlock) == 80, "ActBlock is loaded as five int4");
+
+// One segment of kSeg lanes per (row, 32-element block): lane t holds element t.
+__global__ void __launch_bounds__(kQuantThreads) quantize_activations_kernel(QuantMatmulArgs args, int64_t rows,
+                                                                           ActBlock* out) {
+  const int lane = static_cast<int>(threadIdx.x) % kSeg;
+  const int64_t blocks = args.k / 32;
+  const int64_t seg = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kSeg;
+  if (seg >= rows * blocks) return;  // whole segments leave together
+  const float x = activation_row(args, seg / blocks)[(seg % blocks) * 32 + lane];
+  // NaN compares as infinite here so that it reaches the result instead of being dropped by fmaxf.
+  const float amax = seg_max(x != x ? INFINITY : fabsf(x));
+  const bool finite = amax <= 3.402823466e38f;
+  const bool zero = !(amax > 0.0f);
+  const float d1 = amax / 127.0f;
+  const float d2 = d1 / 254.0f;
+  int q1 = 0, q2 = 0;
+  if (finite && !zero) {
+    q1 = static_cast<int>(rintf(x / d1));
+    const float r = fmaf(-static_cast<float>(q1), d1, x);  // |r| <= d1 / 2 up to rounding
+    q2 = static_cast<int>(fminf(fmaxf(rintf(r / d2), -127.0f), 127.0f));
+  }
+  const float sum = seg_sum(x);
+  ActBlock& b = out[seg];
+  b.q1[lane] = static_cast<int8_t>(q1);
+  b.q2[lane] = static_cast<int8_t>(q2);
+  if (lane == 0) {
+    b.d1 = finite ? d1 : NAN;
+    b.d2 = finite ? d2 : NAN;
+    b.sum = sum;
+    b.pad = 0.0f;
+  }
+}
+
+// A weight block as packed 4-bit or 8-bit quants in 32-bit words plus its scale (and minimum).
+template <int32_t kType>
+struct QuantWords {
+  static constexpr int kWords = kType == PLINTH_DTYPE_Q8_0 ? 8 : 4;
+  int q[kWords];
+  float d;
+  float m;
+};
+
+template <int32_t kType>
+__device__ __forceinline__ QuantWords<kType> load_quant_words(const char* bp) {
+  QuantWords<kType> b;
+  if constexpr (kType == PLINTH_DTYPE_Q4_1) {  // 20-byte blocks, 4-byte aligned (checked at launch)
+    const auto* u = reinterpret_cast<const uint32_t*>(bp);
+    const uint32_t dm = u[0];
+    b.d = half_to_float_fast(static_cast<uint16_t>(dm & 0xFFFFu));
+    b.m = half_to_float_fast(static_cast<uint16_t>(dm >> 16));
+#pragma unroll
+    for (int w = 0; w < 4; ++w) b.q[w] = static_cast<int>(u[1 + w]);
+  } else {  // Q4_0 (18 bytes) and Q8_0 (34 bytes): only 2-byte aligned
+    const auto* h = reinterpret_cast<const uint16_t*>(bp);
+    b.d = half_to_float_fast(h[0]);
+    b.m = 0.0f;
+#pragma unroll
+    for (int w = 0; w < QuantWords<kType>::kWords; ++w) {
+      b.q[w] = static_cast<int>(static_cast<uint32_t>(h[1 + 2 * w]) | (static_cast<uint32_t>(h[2 + 2 * w]) << 16));
+    }
+  }
+  return b;
+}
+
+// The weight quants as eight words of signed bytes in element order (elements 4t..4t+3 in word t).
+// Byte j of a 4-bit block holds element j in its low nibble and element j + 16 in its high nibble.
+template <int32_t kType>
+__device__ __forceinline__ void weight_bytes(const QuantWords<kType>& b, int (&out)[8]) {
+  if constexpr (kType == PLINTH_DTYPE_Q8_0) {
+#pragma unroll
+    for (int w = 0; w < 8; ++w) out[w] = b.q[w];
+  } else {
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      out[w] = b.q[w] & 0x0F0F0F0F;
+      out[4 + w] = (b.q[w] >> 4) & 0x0F0F0F0F;
+    }
+  }
+}
+
+// One weight block against one activation block.
+template <int32_t kType>
+__device__ __forceinline__ float block_dot(const QuantWords<kType>& w, const int (&wq)[8], const int4 (&x)[5]) {
+  const int x1[8] = {x[0].x, x[0].y, x[0].z, x[0].w, x[1].x, x[1].y, x[1].z, x[1].w};
+  const int x2[8] = {x[2].x, x[2].y, x[2].z, x[2].w, x[3].x, x[3].y, x[3].z, x[3].w};
+  const float d1 = __int_as_float(x[4].x), d2 = __int_as_float(x[4].y), sum = __int_as_float(x[4].z);
+  int i1 = 0, i2 = 0;
+#pragma unroll
+  for (int t = 0; t < 8; ++t) {
+    i1 = dot4_i8(wq[t], x1[t], i1);
+    i2 = dot4_i8(wq[t], x2[t], i2);
+  }
+  const float p = fmaf(d1, static_cast<float>(i1), d2 * static_cast<float>(i2));
+  if constexpr (kType == PLINTH_DTYPE_Q4_1) return fmaf(w.d, p, w.m * sum);
+  if constexpr (kType == PLINTH_DTYPE_Q4_0) return w.d * fmaf(-8.0f, sum, p);
+  return w.d * p;
+}
+
+// Each segment owns kR weight rows and all kM activation rows of its grid row: lanes walk the K blocks
+// (lane-strided, so a segment reads a contiguous run of each weight row per step); each weight block is
+// loaded and unpacked once and serves every activation row.
+template <int32_t kType, int kM, int kR>
+__global__ void __launch_bounds__(kQuantThreads) matmul_quant_q8_kernel(QuantMatmulArgs args, int64_t rows,
+                                                                      const ActBlock* act) {
+  const int lane = static_cast<int>(threadIdx.x) % kSeg;
+  const int64_t segs = blockDim.x / kSeg;
+  const int64_t n0 = (static_cast<int64_t>(blockIdx.x) * segs + threadIdx.x / kSeg) * kR;
+  if (n0 >= args.n) return;  // whole segments leave together; no block-level sync follows
+  const int nn = static_cast<int>(args.n - n0 < kR ? args.n - n0 : kR);
+  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kM;
+  const int nr = static_cast<int>(rows - r0 < kM ? rows - r0 : kM);
+  const int64_t blocks = args.k / 32;
+  float acc[kR][kM] = {};
+#pragma unroll 2
+  for (int64_t blk = lane; blk < blocks; blk += kSeg) {
+    QuantWords<kType> w[kR];
+#pragma unroll
+    for (int j = 0; j < kR; ++j) {
+      // Rows past the end re-read the last row (no divergent branch); their sums are never stored.
+      const int64_t n = n0 + (j < nn ? j : nn - 1);
+      w[j] = load_quant_words<kType>(args.b + n * args.b_row_bytes + blk * kBlockBytes<kType>);
+    }
+#pragma unroll
+    for (int i = 0; i < kM; ++i) {
+      const int4* xp = reinterpret_cast<const int4*>(act + (r0 + (i < nr ? i : 0)) * blocks + blk);
+      const int4 x[5] = {xp[0], xp[1], xp[2], xp[3], xp[4]};
+#pragma unroll
+      for (int j = 0; j < kR; ++j) {
+        int wq[8];
+        weight_bytes<kType>(w[j], wq);
+        acc[j][i] += block_dot<kType>(w[j], wq, x);
+      }
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < kR; ++j) {
+#pragma unroll
+    for (int i = 0; i < kM; ++i) {
+      const float total = seg_sum(acc[j][i]);
+      if (lane == 0 && i < nr && j < nn) store_f(quant_output(args, r0 + i, n0 + j), args.c.dtype, args.alpha * total);
+    }
+  }
+}
+
+template <int32_t kType, int kM, int kR>
+gpuError_t launch_q8_typed(const QuantMatmulArgs& args, int64_t rows, const ActBlock* act, gpuStream_t stream) {
+  const int64_t rows_per_block = kQuantThreads / kSeg * kR;
+  const dim3 grid(static_cast<unsigned>((args.n + rows_per_block - 1) / rows_per_block),
+                  static_cast<unsigned>((rows + kM - 1) / kM));
+  matmul_quant_q8_kernel<kType, kM, kR><<<grid, kQuantThreads, 0, stream>>>(args, rows, act);
+  return gpuGetLastError();
+}
+
+template <int32_t kType>
+gpuError_t launch_q8_rows(const QuantMatmulArgs& args, int64_t rows, const ActBlock* act, gpuStream_t stream) {
+  // Fewer weight rows per segment as activation rows grow keeps the registers (and occupancy) in check.
+  if (rows <= 1) return launch_q8_typed<kType, 1, 4>(args, rows, act, stream);
+  if (rows <= 2) return launch_q8_typed<kType, 2, 4>(args, rows, act, stream);
+  if (rows <= 4) return launch_q8_typed<kType, 4, 2>(args, rows, act, stream);
+  return launch_q8_typed<kType, 8, 1>(args, rows, act, stream);
 }
 
 __global__ void dequantize_kernel(const char* b, int64_t row_bytes, int32_t dtype, int64_t n, int64_t k, char* out,
@@ -362,6 +576,41 @@ gpuError_t launch_matmul_quant(const QuantMatmulArgs& args, gpuStream_t stream) 
     case PLINTH_DTYPE_Q8_0: return launch_quant_typed<PLINTH_DTYPE_Q8_0>(args, vec, grid, stream);
     case PLINTH_DTYPE_Q4_0: return launch_quant_typed<PLINTH_DTYPE_Q4_0>(args, vec, grid, stream);
     case PLINTH_DTYPE_Q4_1: return launch_quant_typed<PLINTH_DTYPE_Q4_1>(args, vec, grid, stream);
+    default: return gpuErrorInvalidValue;
+  }
+}
+
+namespace {
+int64_t q8_rows(const QuantMatmulArgs& args) { return args.a.dims[0] * args.a.dims[1] * args.m; }
+}  // namespace
+
+bool matmul_quant_q8_applicable(const QuantMatmulArgs& args) {
+  const int64_t rows = q8_rows(args);
+  const bool unit_f32 = args.a.dtype == PLINTH_DTYPE_F32 && args.a_sk == 4 &&
+                        reinterpret_cast<uintptr_t>(args.a.data) % 4 == 0 && args.a_sm % 4 == 0 &&
+                        args.a.strides[0] % 4 == 0 && args.a.strides[1] % 4 == 0;
+  const bool words_aligned = args.b_dtype != PLINTH_DTYPE_Q4_1 ||
+                             (reinterpret_cast<uintptr_t>(args.b) % 4 == 0 && args.b_row_bytes % 4 == 0);
+  return rows >= 1 && rows <= kMaxQ8Rows && args.k > 0 && unit_f32 && words_aligned;
+}
+
+uint64_t matmul_quant_q8_scratch_bytes(const QuantMatmulArgs& args) {
+  return static_cast<uint64_t>(q8_rows(args)) * static_cast<uint64_t>(args.k / 32) * sizeof(ActBlock);
+}
+
+gpuError_t launch_matmul_quant_q8(const QuantMatmulArgs& args, void* scratch, gpuStream_t stream) {
+  const int64_t rows = q8_rows(args);
+  if (rows == 0 || args.n == 0) return gpuSuccess;
+  auto* act = static_cast<ActBlock*>(scratch);
+  const int64_t segs = rows * (args.k / 32);
+  const int64_t per_block = kQuantThreads / kSeg;
+  quantize_activations_kernel<<<static_cast<unsigned>((segs + per_block - 1) / per_block), kQuantThreads, 0, stream>>>(
+      args, rows, act);
+  if (const gpuError_t e = gpuGetLastError(); e != gpuSuccess) return e;
+  switch (args.b_dtype) {
+    case PLINTH_DTYPE_Q8_0: return launch_q8_rows<PLINTH_DTYPE_Q8_0>(args, rows, act, stream);
+    case PLINTH_DTYPE_Q4_0: return launch_q8_rows<PLINTH_DTYPE_Q4_0>(args, rows, act, stream);
+    case PLINTH_DTYPE_Q4_1: return launch_q8_rows<PLINTH_DTYPE_Q4_1>(args, rows, act, stream);
     default: return gpuErrorInvalidValue;
   }
 }

@@ -33,7 +33,7 @@ class GpuDevice : public ::testing::Test {
   }
   const plinth_plugin_api_t* api() const { return plugin_.api(); }
 
-  LoadedPlugin plugin_{PLINTH_TEST_PLUGIN_PATH};
+  LoadedPlugin plugin_{test_plugin_path()};
   plinth_device_t device_ = nullptr;
   std::unique_ptr<DeviceContext> ctx_;
 };
@@ -170,6 +170,27 @@ TEST_F(GpuTiledMatmul, MatchesReference) {
   EXPECT_EQ(check_matmul_float(*ctx_, PLINTH_DTYPE_F32, true), "");
   EXPECT_EQ(check_matmul_float(*ctx_, PLINTH_DTYPE_F16, true), "");
   EXPECT_EQ(check_matmul_quant(*ctx_, PLINTH_DTYPE_Q4_1, 37), "");
+}
+
+// Decode-shaped quantized matmuls round activations to 8 bits by default; the exact f32-activation
+// kernel stays selectable (PLINTH_CUDA_DECODE=f32 at device open) and must match f32 arithmetic.
+class GpuExactDecode : public GpuDevice {
+ protected:
+  void SetUp() override {
+    setenv("PLINTH_CUDA_DECODE", "f32", 1);
+    GpuDevice::SetUp();
+  }
+  void TearDown() override {
+    GpuDevice::TearDown();
+    unsetenv("PLINTH_CUDA_DECODE");
+  }
+};
+
+TEST_F(GpuExactDecode, MatchesF32Arithmetic) {
+  for (const plinth_dtype_t dtype : {PLINTH_DTYPE_Q4_1, PLINTH_DTYPE_Q4_0, PLINTH_DTYPE_Q8_0}) {
+    EXPECT_EQ(check_matmul_quant(*ctx_, dtype, 1, 4160, 1e-9), "") << dtype;
+    EXPECT_EQ(check_matmul_quant(*ctx_, dtype, 5, 256, 1e-9), "") << dtype;
+  }
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ namespace plinth::gpu_test {
 namespace {
 
 TEST(GpuPluginProbe, LoadsAndExportsACompleteTable) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_TRUE(plugin.error().empty()) << plugin.error();
   ASSERT_EQ(plugin.init(), PLINTH_OK);
   const plinth_plugin_api_t* api = plugin.api();
@@ -24,7 +24,7 @@ TEST(GpuPluginProbe, LoadsAndExportsACompleteTable) {
 }
 
 TEST(GpuPluginProbe, RejectsAnotherMajorVersionButNamesItself) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_TRUE(plugin.error().empty()) << plugin.error();
   EXPECT_EQ(plugin.init(PLINTH_ABI_VERSION_MAJOR + 1), PLINTH_ERROR_INCOMPATIBLE_VERSION);
   ASSERT_NE(plugin.api(), nullptr);
@@ -32,7 +32,7 @@ TEST(GpuPluginProbe, RejectsAnotherMajorVersionButNamesItself) {
 }
 
 TEST(GpuPluginProbe, ReportsDevicesOrAPluginWideReason) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_EQ(plugin.init(), PLINTH_OK);
   const auto entries = plugin.probe();
   ASSERT_FALSE(entries.empty());
@@ -56,7 +56,7 @@ TEST(GpuPluginProbe, ReportsDevicesOrAPluginWideReason) {
 }
 
 TEST(GpuPluginProbe, ValidatesProbeArguments) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_EQ(plugin.init(), PLINTH_OK);
   EXPECT_EQ(plugin.api()->probe(nullptr, 0, nullptr), PLINTH_ERROR_INVALID_ARGUMENT);
   EXPECT_STRNE(plugin.api()->last_error_message(), "");
@@ -69,7 +69,7 @@ TEST(GpuPluginProbe, ValidatesProbeArguments) {
 }
 
 TEST(GpuPluginProbe, StaleHandlesAreErrors) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_EQ(plugin.init(), PLINTH_OK);
   int not_a_handle = 0;
   plinth_stream_t stream = nullptr;
@@ -79,7 +79,7 @@ TEST(GpuPluginProbe, StaleHandlesAreErrors) {
 }
 
 TEST(GpuPluginProbe, ReinitializesAfterShutdown) {
-  LoadedPlugin plugin(PLINTH_TEST_PLUGIN_PATH);
+  LoadedPlugin plugin(test_plugin_path());
   ASSERT_EQ(plugin.init(), PLINTH_OK);
   ASSERT_EQ(plugin.api()->shutdown(), PLINTH_OK);
   ASSERT_EQ(plugin.init(), PLINTH_OK);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -14,6 +15,15 @@
 #include "plinth/ops.h"
 
 namespace plinth::gpu_test {
+
+#ifdef PLINTH_TEST_PLUGIN_PATH
+// The plugin under test: PLINTH_TEST_PLUGIN overrides the build-time path, so test binaries built on
+// one machine can run against the plugin on another (bench/gpu-check.sh with PREBUILT).
+inline const char* test_plugin_path() {
+  const char* env = std::getenv("PLINTH_TEST_PLUGIN");
+  return env != nullptr && *env != '\0' ? env : PLINTH_TEST_PLUGIN_PATH;
+}
+#endif
 
 class LoadedPlugin {
  public:
