@@ -27,8 +27,8 @@ TEST(VulkanProbe, ReportsLavapipeOrAReason) {
 
 TEST(VulkanProbe, MissingIcdIsAReasonNotACrash) {
   // Each discovered test runs in its own process, so the loader sees this before its first instance.
-  setenv("VK_ICD_FILENAMES", "/nonexistent/plinth_no_such_icd.json", 1);
-  setenv("VK_DRIVER_FILES", "/nonexistent/plinth_no_such_icd.json", 1);
+  const EnvOverride icd("VK_ICD_FILENAMES", "/nonexistent/plinth_no_such_icd.json");
+  const EnvOverride driver("VK_DRIVER_FILES", "/nonexistent/plinth_no_such_icd.json");
   Loaded loaded;
   ASSERT_NE(loaded.api, nullptr) << "the plugin must load without a driver";
   auto entries = loaded.probe();
@@ -40,8 +40,6 @@ TEST(VulkanProbe, MissingIcdIsAReasonNotACrash) {
   plinth_device_t device = nullptr;
   EXPECT_NE(loaded.api->device_open(0, &device), PLINTH_OK);
   EXPECT_STRNE(loaded.api->last_error_message(), "");
-  unsetenv("VK_ICD_FILENAMES");
-  unsetenv("VK_DRIVER_FILES");
 }
 
 TEST(VulkanProbe, CountOnlyAndNullArguments) {

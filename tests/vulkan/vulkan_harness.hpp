@@ -5,7 +5,10 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,13 +17,38 @@
 
 namespace plinth::vulkan_test {
 
+// Sets an environment variable for its lifetime and restores what was there before (a GPU machine
+// may need VK_DRIVER_FILES to find its driver, so later tests must see it again).
+class EnvOverride {
+ public:
+  EnvOverride(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) saved_ = old;
+    setenv(name, value, 1);
+  }
+  ~EnvOverride() {
+    if (saved_)
+      setenv(name_, saved_->c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+  EnvOverride(const EnvOverride&) = delete;
+  EnvOverride& operator=(const EnvOverride&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 struct Loaded {
   void* handle = nullptr;
   const plinth_plugin_api_t* api = nullptr;
   plinth_host_services_t host{};
 
   Loaded() {
-    handle = dlopen(PLINTH_VULKAN_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    // PLINTH_TEST_PLUGIN overrides the build-time path, so these tests built on one machine can run
+    // against the plugin on a GPU machine (bench/gpu-check.sh with PREBUILT).
+    const char* env = std::getenv("PLINTH_TEST_PLUGIN");
+    handle = dlopen(env != nullptr && *env != '\0' ? env : PLINTH_VULKAN_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) return;
     auto init = reinterpret_cast<plinth_plugin_init_fn>(dlsym(handle, PLINTH_PLUGIN_ENTRY_NAME));
     if (init == nullptr) return;
@@ -165,6 +193,88 @@ class VulkanTest : public ::testing::Test {
 };
 
 // Deterministic pseudo-random floats in [-1, 1).
+// One opened device (by probe index) with a stream and the buffers allocated through it, released
+// in reverse order. For tests that open devices themselves (several devices, or an environment
+// switch read at device open).
+class Session {
+ public:
+  Session(const plinth_plugin_api_t* api, uint32_t index) : api_(api) {
+    EXPECT_EQ(api_->device_open(index, &device_), PLINTH_OK) << api_->last_error_message();
+    if (device_ != nullptr) {
+      EXPECT_EQ(api_->stream_create(device_, 0, &stream_), PLINTH_OK) << api_->last_error_message();
+    }
+  }
+  ~Session() {
+    if (stream_ != nullptr) {
+      EXPECT_EQ(api_->stream_destroy(stream_), PLINTH_OK);
+    }
+    for (auto b : buffers_) EXPECT_EQ(api_->buffer_free(b), PLINTH_OK);
+    if (device_ != nullptr) {
+      EXPECT_EQ(api_->device_close(device_), PLINTH_OK);
+    }
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  bool ok() const { return stream_ != nullptr; }
+  const char* last_error() const { return api_->last_error_message(); }
+  plinth_status_t synchronize() { return api_->stream_synchronize(stream_); }
+
+  plinth_device_properties_t properties() const {
+    plinth_device_properties_t p{};
+    p.struct_size = sizeof p;
+    EXPECT_EQ(api_->device_get_properties(device_, &p), PLINTH_OK) << api_->last_error_message();
+    return p;
+  }
+
+  plinth_buffer_t alloc(uint64_t bytes) {
+    plinth_buffer_desc_t d{};
+    d.struct_size = sizeof d;
+    d.memory_kind = PLINTH_MEMORY_DEVICE;
+    d.size = std::max<uint64_t>(bytes, 1);
+    plinth_buffer_t b = nullptr;
+    EXPECT_EQ(api_->buffer_alloc(device_, &d, &b), PLINTH_OK) << api_->last_error_message();
+    if (b != nullptr) buffers_.push_back(b);
+    return b;
+  }
+
+  // Uploads `bytes` at byte `offset` of a fresh buffer.
+  plinth_buffer_t upload(const void* data, uint64_t bytes, uint64_t offset = 0) {
+    plinth_buffer_t b = alloc(bytes + offset);
+    EXPECT_EQ(api_->copy_host_to_buffer(stream_, data, b, offset, bytes), PLINTH_OK) << api_->last_error_message();
+    return b;
+  }
+
+  template <class T>
+  std::vector<T> download(plinth_buffer_t b, size_t n) {
+    std::vector<T> out(n);
+    EXPECT_EQ(api_->copy_buffer_to_host(stream_, b, 0, out.data(), n * sizeof(T)), PLINTH_OK)
+        << api_->last_error_message();
+    return out;
+  }
+
+  plinth_status_t matmul(const plinth_tensor_t& a, const plinth_tensor_t& b, const plinth_tensor_t& c,
+                         const plinth_matmul_params_t& p) {
+    const plinth_tensor_t* in[] = {&a, &b};
+    const plinth_tensor_t* out[] = {&c};
+    plinth_op_call_t call{};
+    call.struct_size = sizeof call;
+    call.op = PLINTH_OP_MATMUL;
+    call.inputs = in;
+    call.outputs = out;
+    call.num_inputs = 2;
+    call.num_outputs = 1;
+    call.params = &p;
+    return api_->op_launch(stream_, &call);
+  }
+
+ private:
+  const plinth_plugin_api_t* api_;
+  plinth_device_t device_ = nullptr;
+  plinth_stream_t stream_ = nullptr;
+  std::vector<plinth_buffer_t> buffers_;
+};
+
 inline std::vector<float> random_floats(size_t n, uint32_t seed) {
   std::vector<float> v(n);
   uint32_t s = seed * 2654435761u + 1;

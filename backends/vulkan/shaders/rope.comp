@@ -27,8 +27,12 @@ void main() {
   int d0 = A.i[0] == 0 ? 2 * j : j;
   int d1 = A.i[0] == 0 ? 2 * j + 1 : j + half_dims;
   float theta = float(pos) * A.f[1] * exp2(-2.0 * float(j) / float(n_dims) * log2(A.f[0]));
-  float c = cos(theta);
-  float s = sin(theta);
+  // Reduce to about [-pi, pi] first: GPU sin/cos lose absolute accuracy as the argument grows, and
+  // positions run into the thousands. 2*pi = 6.28125 (exact, 8 bits, so k * 6.28125 is exact) + rest.
+  float k = round(theta * 0.15915494309189535);
+  precise float r = (theta - k * 6.28125) - k * 1.9353071795864769e-3;
+  float c = cos(r);
+  float s = sin(r);
   ivec4 e0 = ivec4(w.xyz, d0);
   ivec4 e1 = ivec4(w.xyz, d1);
   float a = ld4(x, e0);

@@ -8,7 +8,7 @@
 namespace plinth::vulkan {
 
 Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_unique<Instance>(lib)) {
-  auto all = enumerate_physical_devices(*instance_);
+  auto all = enumerate_physical_devices(lib, *instance_);
   if (index >= all.size()) {
     sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "no Vulkan device with index " + std::to_string(index));
   }
@@ -17,6 +17,12 @@ Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_u
   const auto& fi = instance_->fn();
   fi.vkGetPhysicalDeviceMemoryProperties(info_.handle, &memory_);
 
+  // The tensor-core matmul needs its extension, shaderFloat16 (f16 matrices) and the Vulkan memory
+  // model (glslang declares it for cooperative-matrix shaders); enabled only where describe() found all.
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{};
+  coopmat.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
+  coopmat.cooperativeMatrix = VK_TRUE;
+  const char* const coopmat_ext = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
   VkPhysicalDeviceVulkan12Features f12{};
   f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
   f12.bufferDeviceAddress = VK_TRUE;
@@ -36,7 +42,26 @@ Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_u
   create.pNext = &feats;
   create.queueCreateInfoCount = 1;
   create.pQueueCreateInfos = &queue;
-  check(fi.vkCreateDevice(info_.handle, &create, nullptr, &device_), "vkCreateDevice");
+  if (info_.coopmat_nv) {
+    f12.pNext = &coopmat;
+    f12.shaderFloat16 = VK_TRUE;
+    f12.vulkanMemoryModel = VK_TRUE;
+    create.enabledExtensionCount = 1;
+    create.ppEnabledExtensionNames = &coopmat_ext;
+    const VkResult r = fi.vkCreateDevice(info_.handle, &create, nullptr, &device_);
+    if (r != VK_SUCCESS) {
+      // The portable kernels need none of it: fall back to the plain device.
+      device_ = VK_NULL_HANDLE;
+      drop_coopmat(info_, "vkCreateDevice with VK_NV_cooperative_matrix returned " + std::to_string(r));
+      f12.pNext = nullptr;
+      f12.shaderFloat16 = VK_FALSE;
+      f12.vulkanMemoryModel = VK_FALSE;
+      create.enabledExtensionCount = 0;
+      create.ppEnabledExtensionNames = nullptr;
+    }
+  }
+  if (device_ == VK_NULL_HANDLE)
+    check(fi.vkCreateDevice(info_.handle, &create, nullptr, &device_), "vkCreateDevice");
   try {
     fn_.load(fi, device_);
     fn_.vkGetDeviceQueue(device_, info_.queue_family, 0, &queue_);
@@ -46,6 +71,15 @@ Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_u
     layout.pushConstantRangeCount = 1;
     layout.pPushConstantRanges = &range;
     check(fn_.vkCreatePipelineLayout(device_, &layout, nullptr, &layout_), "vkCreatePipelineLayout");
+    if (info_.coopmat_nv) {
+      // Built now rather than at the first matmul, so that a driver rejecting it costs the fast path
+      // (matmuls keep the portable kernels) instead of failing an op later.
+      try {
+        pipeline(Shader::kMatmulCoopmat);
+      } catch (const sdk::Error& e) {
+        drop_coopmat(info_, e.what());
+      }
+    }
   } catch (...) {
     if (fn_.vkDestroyDevice != nullptr)
       fn_.vkDestroyDevice(device_, nullptr);

@@ -47,15 +47,29 @@ enum class Shader : uint32_t {
   kAttention,
   kMeanPool,
   kTopK,
+  kGemvQuantFast,
+  kGemvQuantFastSubgroup,
+  kGemvQuantFastSingle,
+  kGemvQuantFastSingleSubgroup,
+  kMatmulCoopmat,
   kCount
 };
 inline constexpr const char* kShaderNames[] = {
     "eltwise", "matmul",  "matmul_tiled", "gemv_quant", "gemv_quant_subgroup", "get_rows",
-    "norm",    "softmax", "rope",         "attention",  "mean_pool",           "top_k"};
+    "norm",    "softmax", "rope",         "attention",  "mean_pool",           "top_k",
+    "gemv_quant_fast", "gemv_quant_fast_subgroup", "gemv_quant_fast_single",
+    "gemv_quant_fast_single_subgroup",
+    "matmul_coopmat"};
 static_assert(sizeof(kShaderNames) / sizeof(kShaderNames[0]) == static_cast<size_t>(Shader::kCount));
 
 // Workgroup size (x) each shader was compiled with.
-inline constexpr uint32_t shader_local_size(Shader s) { return s == Shader::kMatmulTiled ? 256u : 64u; }
+inline constexpr uint32_t shader_local_size(Shader s) {
+  if (s == Shader::kGemvQuantFast || s == Shader::kGemvQuantFastSubgroup ||
+      s == Shader::kGemvQuantFastSingle || s == Shader::kGemvQuantFastSingleSubgroup)
+    return 128u;
+  if (s == Shader::kMatmulCoopmat) return 128u;
+  return s == Shader::kMatmulTiled || s == Shader::kEltwise ? 256u : 64u;
+}
 
 // Status bits shaders set in the stream's error word.
 inline constexpr uint32_t kStatusBadIndex = 1;

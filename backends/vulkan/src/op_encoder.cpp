@@ -41,6 +41,16 @@ View4 broadcast(const TensorView& t, const View4& to) {
   return v;
 }
 
+// Row-major without broadcast (an extent-1 dim may carry any stride).
+bool dense(const View4& v, int64_t elem) {
+  int64_t expected = elem;
+  for (int k = 3; k >= 0; --k) {
+    if (v.dims[k] != 1 && v.strides[k] != expected) return false;
+    expected *= v.dims[k];
+  }
+  return true;
+}
+
 GpuTensor gpu(const TensorView& t, const View4& v, const BufferLookup& lookup) {
   GpuTensor g;
   g.addr = lookup(t.buffer).address() + t.offset;
@@ -180,10 +190,20 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
   auto eltwise = [&](uint32_t mode) {
     a.i[0] = static_cast<int32_t>(mode);
     a.t[0] = gpu(y, y4, lookup);
+    // Dense f32 operands skip the 4-D index arithmetic; 16-byte aligned ones also go four at a time.
+    bool flat = y.dtype == PLINTH_DTYPE_F32 && dense(y4, 4);
+    bool quads = y.numel() % 4 == 0 && a.t[0].addr % 16 == 0;
     for (int i = 0; i < call.num_inputs && i < 2; ++i) {
-      if (call.has_input[i]) a.t[1 + i] = gpu(call.inputs[i], broadcast(call.inputs[i], y4), lookup);
+      if (!call.has_input[i]) continue;
+      const View4 v = broadcast(call.inputs[i], y4);
+      flat = flat && call.inputs[i].dtype == PLINTH_DTYPE_F32 && dense(v, 4);
+      a.t[1 + i] = gpu(call.inputs[i], v, lookup);
+      quads = quads && a.t[1 + i].addr % 16 == 0;
     }
-    stream.dispatch(Shader::kEltwise, a, static_cast<uint64_t>(y.numel()), false);
+    quads = quads && flat;
+    a.i[2] = quads ? 2 : flat ? 1 : 0;
+    const auto n = static_cast<uint64_t>(y.numel());
+    stream.dispatch(Shader::kEltwise, a, quads ? n / 4 : n, false);
   };
   const auto& p = call.params;
   switch (call.op) {
@@ -230,8 +250,27 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
         b4.strides[3] = tb.ndim >= 2 ? tb.strides[tb.ndim - 2] : 0;
         a.t[2] = gpu(tb, b4, lookup);
         if (rows <= 8) {
-          const Shader gemv =
-              stream.device().info().subgroup_arithmetic ? Shader::kGemvQuantSubgroup : Shader::kGemvQuant;
+          const auto& qinfo = stream.device().info();
+          // gemv_quant_fast reads activation rows as vec4 and Q4_1 blocks as aligned words (Q4_0 and
+          // Q8_0 blocks are realigned in the shader); anything else takes the generic gemv_quant.
+          bool fast = ta.dtype == PLINTH_DTYPE_F32 && a4.strides[3] == 4 && a.t[1].addr % 16 == 0;
+          for (int k = 0; k < 3; ++k) fast = fast && (a4.dims[k] == 1 || a4.strides[k] % 16 == 0);
+          if (tb.dtype == PLINTH_DTYPE_Q4_1) fast = fast && a.t[2].addr % 4 == 0 && b4.strides[3] % 4 == 0;
+          if (fast) {
+            // Each lane group (a subgroup, or one of four 32-lane groups without subgroups) owns 4
+            // weight rows in the single-activation-row build (plain decode), 2 in the other. The
+            // shader loops when the real subgroup count differs, so this only sizes the grid.
+            const bool sg = qinfo.subgroup_arithmetic;
+            const uint32_t lanes = sg ? std::clamp<uint32_t>(qinfo.props.subgroup_size, 1, 128) : 32;
+            const int64_t per_wg = static_cast<int64_t>(128 / lanes) * (rows == 1 ? 4 : 2);
+            a.i[1] = static_cast<int32_t>(rows);
+            a.i[2] = static_cast<int32_t>(per_wg);
+            const Shader single = sg ? Shader::kGemvQuantFastSingleSubgroup : Shader::kGemvQuantFastSingle;
+            const Shader multi = sg ? Shader::kGemvQuantFastSubgroup : Shader::kGemvQuantFast;
+            const Shader s = rows == 1 ? single : multi;
+            return stream.dispatch(s, a, static_cast<uint64_t>((N + per_wg - 1) / per_wg), true);
+          }
+          const Shader gemv = qinfo.subgroup_arithmetic ? Shader::kGemvQuantSubgroup : Shader::kGemvQuant;
           return stream.dispatch(gemv, a, static_cast<uint64_t>(y.numel()), true);
         }
         return stream.dispatch(Shader::kMatmul, a, static_cast<uint64_t>(y.numel()), false);
@@ -247,6 +286,25 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
       }
       a.t[2] = gpu(tb, b4, lookup);
       const auto& info = stream.device().info();
+      if (info.coopmat_nv && ta.dtype == PLINTH_DTYPE_F16 && tb.dtype == PLINTH_DTYPE_F16 && M >= 16 &&
+          N >= 16 && K >= 16) {
+        // Tensor cores (matmul_coopmat.comp). It moves a and b as 16-byte vectors along K (a, and b
+        // stored [N, K]) or N (b stored [K, N]), so that dim must be unit-stride and every base address,
+        // row stride and batch stride 16-byte aligned; other layouts keep the portable kernels.
+        const bool b_col = b4.strides[3] != 2 && b4.strides[2] == 2;
+        bool fits = a4.strides[3] == 2 && (b4.strides[3] == 2 || b_col) && a.t[1].addr % 16 == 0 &&
+                    a.t[2].addr % 16 == 0 && a4.strides[2] % 16 == 0 &&
+                    (b_col ? b4.strides[3] : b4.strides[2]) % 16 == 0;
+        for (int k = 0; k < 2; ++k) fits = fits && a4.strides[k] % 16 == 0 && b4.strides[k] % 16 == 0;
+        if (fits) {
+          const int64_t tn = (N + 127) / 128, tm = (M + 127) / 128;  // the shader's 128x128 tiles
+          a.i[1] = static_cast<int32_t>(tn);
+          a.i[2] = static_cast<int32_t>(tm);
+          a.i[3] = b_col ? 1 : 0;
+          return stream.dispatch(Shader::kMatmulCoopmat, a,
+                                 static_cast<uint64_t>(tn * tm * y4.dims[0] * y4.dims[1]), true);
+        }
+      }
       const bool tiled = M >= 16 && N >= 16 && K >= 16 && info.max_shared_memory >= 2 * 16 * 17 * 4;
       if (tiled) {
         const int64_t tn = (N + 15) / 16, tm = (M + 15) / 16;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "plinth/sdk/structs.hpp"
@@ -38,12 +39,58 @@ uint32_t device_type(VkPhysicalDeviceType type) {
   }
 }
 
-PhysicalInfo describe(const InstanceFunctions& fn, VkPhysicalDevice pd) {
+// Instance entry points that only the loader-aware enumeration resolves (InstanceFunctions is fixed).
+struct OptionalFunctions {
+  PFN_vkEnumerateDeviceExtensionProperties enumerate_extensions = nullptr;
+  PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV coopmat_properties = nullptr;
+};
+
+bool has_extension(const OptionalFunctions& opt, VkPhysicalDevice pd, std::string_view name) {
+  if (opt.enumerate_extensions == nullptr) return false;
+  uint32_t n = 0;
+  if (opt.enumerate_extensions(pd, nullptr, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkExtensionProperties> exts(n);
+  const VkResult r = opt.enumerate_extensions(pd, nullptr, &n, exts.data());
+  if (r != VK_SUCCESS && r != VK_INCOMPLETE) return false;
+  exts.resize(std::min<size_t>(n, exts.size()));
+  for (const auto& e : exts) {
+    if (name == e.extensionName) return true;
+  }
+  return false;
+}
+
+// The configuration matmul_coopmat.comp is written for: 16x16x16, f16 A and B, f32 C and D, subgroup scope.
+bool has_coopmat_config(const OptionalFunctions& opt, VkPhysicalDevice pd) {
+  if (opt.coopmat_properties == nullptr) return false;
+  uint32_t n = 0;
+  if (opt.coopmat_properties(pd, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkCooperativeMatrixPropertiesNV> configs(n);
+  for (auto& c : configs) c.sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  const VkResult r = opt.coopmat_properties(pd, &n, configs.data());
+  if (r != VK_SUCCESS && r != VK_INCOMPLETE) return false;
+  configs.resize(std::min<size_t>(n, configs.size()));
+  for (const auto& c : configs) {
+    if (c.MSize == 16 && c.NSize == 16 && c.KSize == 16 && c.AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+        c.BType == VK_COMPONENT_TYPE_FLOAT16_NV && c.CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+        c.DType == VK_COMPONENT_TYPE_FLOAT32_NV && c.scope == VK_SCOPE_SUBGROUP_NV)
+      return true;
+  }
+  return false;
+}
+
+constexpr const char* kCoopmatArchMarker = " coopmat-nv";
+
+PhysicalInfo describe(const InstanceFunctions& fn, const OptionalFunctions* opt, VkPhysicalDevice pd) {
   PhysicalInfo info;
   info.handle = pd;
+  // Structures of an extension may only be chained when the device has it.
+  const bool coopmat_ext = opt != nullptr && has_extension(*opt, pd, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
 
+  VkPhysicalDeviceCooperativeMatrixPropertiesNV coopmat_props{};
+  coopmat_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV;
   VkPhysicalDeviceMaintenance3Properties maint3{};
   maint3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+  if (coopmat_ext) maint3.pNext = &coopmat_props;
   VkPhysicalDeviceSubgroupProperties subgroup{};
   subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
   subgroup.pNext = &maint3;
@@ -56,8 +103,11 @@ PhysicalInfo describe(const InstanceFunctions& fn, VkPhysicalDevice pd) {
   fn.vkGetPhysicalDeviceProperties2(pd, &props2);
   const VkPhysicalDeviceProperties& p = props2.properties;
 
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat_feats{};
+  coopmat_feats.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV;
   VkPhysicalDeviceVulkan12Features f12{};
   f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+  if (coopmat_ext) f12.pNext = &coopmat_feats;
   VkPhysicalDeviceVulkan11Features f11{};
   f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
   f11.pNext = &f12;
@@ -123,19 +173,51 @@ PhysicalInfo describe(const InstanceFunctions& fn, VkPhysicalDevice pd) {
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) &&
                              !(no_subgroups != nullptr && no_subgroups[0] == '1');
+  // PLINTH_VULKAN_COOPMAT=0 keeps the tensor-core matmul (and its extension) off, to compare with the
+  // portable kernels or to avoid a misbehaving driver.
+  const char* coopmat_env = std::getenv("PLINTH_VULKAN_COOPMAT");
+  const bool coopmat_off = coopmat_env != nullptr && coopmat_env[0] == '0';
+  if (opt == nullptr) {
+    info.coopmat_status = "not checked";
+  } else if (!coopmat_ext) {
+    info.coopmat_status = "no (no VK_NV_cooperative_matrix)";
+  } else if (!coopmat_feats.cooperativeMatrix) {
+    info.coopmat_status = "no (cooperativeMatrix feature absent)";
+  } else if (!(coopmat_props.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT)) {
+    info.coopmat_status = "no (not supported in compute shaders)";
+  } else if (!has_coopmat_config(*opt, pd)) {
+    info.coopmat_status = "no (no subgroup 16x16x16 f16*f16+f32 configuration)";
+  } else if (subgroup.subgroupSize != 32) {
+    info.coopmat_status = "no (subgroup size " + std::to_string(subgroup.subgroupSize) + ", needs 32)";
+  } else if (!(subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ||
+             !(subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT)) {
+    info.coopmat_status = "no (basic subgroup operations absent in compute)";
+  } else if (!f12.shaderFloat16 || !f12.vulkanMemoryModel) {
+    info.coopmat_status = "no (shaderFloat16 or vulkanMemoryModel absent)";
+  } else if (p.limits.maxComputeSharedMemorySize < kCoopmatSharedBytes) {
+    info.coopmat_status = "no (maxComputeSharedMemorySize " +
+                          std::to_string(p.limits.maxComputeSharedMemorySize) + " < " +
+                          std::to_string(kCoopmatSharedBytes) + ")";
+  } else if (coopmat_off) {
+    info.coopmat_status = "off (PLINTH_VULKAN_COOPMAT=0)";
+  } else {
+    info.coopmat_nv = info.usable;
+    info.coopmat_status = "yes";
+  }
 
   std::string heaps;
   for (uint32_t h = 0; h < mem.memoryHeapCount; ++h) {
     heaps += (h ? ", " : "") + std::to_string(mem.memoryHeaps[h].size >> 20) + " MiB" +
              ((mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? " device-local" : " host");
   }
-  info.summary = std::string(p.deviceName) + ": heaps [" + heaps + "], maxStorageBufferRange " +
-                 std::to_string(p.limits.maxStorageBufferRange) +
-                 " (not a limit here: buffer device addresses)" + ", subgroup size " +
-                 std::to_string(subgroup.subgroupSize) +
-                 (info.subgroup_arithmetic ? " with arithmetic" : "") + ", shaderFloat16+storage16 " +
-                 (info.native_f16 ? "yes" : "no") +
-                 " (f16 runs through 32-bit words either way), shaderInt8 " + (f12.shaderInt8 ? "yes" : "no");
+  info.summary =
+      std::string(p.deviceName) + ": heaps [" + heaps + "], maxStorageBufferRange " +
+      std::to_string(p.limits.maxStorageBufferRange) + " (not a limit here: buffer device addresses)" +
+      ", subgroup size " + std::to_string(subgroup.subgroupSize) +
+      (info.subgroup_arithmetic ? " with arithmetic" : "") + ", shaderFloat16+storage16 " +
+      (info.native_f16 ? "yes" : "no") + " (f16 runs through 32-bit words either way), shaderInt8 " +
+      (f12.shaderInt8 ? "yes" : "no") + ", f16 tensor-core matmul (VK_NV_cooperative_matrix) " +
+      info.coopmat_status;
 
   plinth_device_properties_t& out = info.props;
   out.struct_size = sizeof(plinth_device_properties_t);
@@ -145,7 +227,9 @@ PhysicalInfo describe(const InstanceFunctions& fn, VkPhysicalDevice pd) {
   std::string arch = "vulkan-" + std::to_string(VK_API_VERSION_MAJOR(p.apiVersion)) + "." +
                      std::to_string(VK_API_VERSION_MINOR(p.apiVersion));
   if (driver.driverName[0] != '\0') arch += std::string(" ") + driver.driverName;
-  sdk::copy_string(out.arch, arch);
+  info.arch_base = arch;
+  // The marker tells a host (and the tests) which f16 matmul kernel this device runs.
+  sdk::copy_string(out.arch, info.coopmat_nv ? arch + kCoopmatArchMarker : arch);
   sdk::copy_string(out.driver_version, driver.driverInfo[0] != '\0' ? std::string(driver.driverInfo)
                                                                     : std::to_string(p.driverVersion));
   out.total_memory = device_local;
@@ -173,7 +257,17 @@ PhysicalInfo describe(const InstanceFunctions& fn, VkPhysicalDevice pd) {
 
 }  // namespace
 
-std::vector<PhysicalInfo> enumerate_physical_devices(const Instance& instance) {
+void drop_coopmat(PhysicalInfo& info, const std::string& why) {
+  if (!info.coopmat_nv) return;
+  info.coopmat_nv = false;
+  info.coopmat_status = "no (" + why + ")";
+  info.summary += "; f16 tensor-core matmul not used: " + why;
+  sdk::copy_string(info.props.arch, info.arch_base);
+}
+
+namespace {
+
+std::vector<PhysicalInfo> enumerate(const Instance& instance, const OptionalFunctions* opt) {
   const auto& fn = instance.fn();
   uint32_t count = 0;
   check(fn.vkEnumeratePhysicalDevices(instance.get(), &count, nullptr), "vkEnumeratePhysicalDevices");
@@ -185,8 +279,19 @@ std::vector<PhysicalInfo> enumerate_physical_devices(const Instance& instance) {
   }
   std::vector<PhysicalInfo> out;
   out.reserve(handles.size());
-  for (VkPhysicalDevice pd : handles) out.push_back(describe(fn, pd));
+  for (VkPhysicalDevice pd : handles) out.push_back(describe(fn, opt, pd));
   return out;
+}
+
+}  // namespace
+
+std::vector<PhysicalInfo> enumerate_physical_devices(const VulkanLibrary& lib, const Instance& instance) {
+  OptionalFunctions opt;
+  opt.enumerate_extensions = reinterpret_cast<PFN_vkEnumerateDeviceExtensionProperties>(
+      lib.vkGetInstanceProcAddr(instance.get(), "vkEnumerateDeviceExtensionProperties"));
+  opt.coopmat_properties = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+      lib.vkGetInstanceProcAddr(instance.get(), "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+  return enumerate(instance, &opt);
 }
 
 }  // namespace plinth::vulkan

@@ -66,7 +66,7 @@ plinth_status_t api_probe(plinth_probe_entry_t* entries, uint32_t capacity, uint
     } else {
       try {
         Instance instance(*lib);
-        auto infos = enumerate_physical_devices(instance);
+        auto infos = enumerate_physical_devices(*lib, instance);
         if (infos.empty())
           rows.push_back({UINT32_MAX, false, "", "no Vulkan physical device (no ICD or no device)"});
         for (uint32_t i = 0; i < infos.size(); ++i) {
