@@ -7,7 +7,13 @@
 # inference-1, `plinth bench ops`, the cuBLAS baseline, a forced-PTX-JIT pass and compute-sanitizer.
 # Every step's failure is recorded in the report and the run goes on. Output: $OUT (or ./gpu-report)/report.txt
 # plus one log per step.
-# Environment: OUT, BUILD (default build-gpu), JOBS (16), CUDA_ARCH (detected, else 90).
+# When a Vulkan plugin is at hand (built here, or in PREBUILT) and the machine has a Vulkan loader, the
+# same checks run on it: check driver, CTS, `plinth bench ops --device vulkan:0`.
+# Environment: OUT, BUILD (default build-gpu), JOBS (16), CUDA_ARCH (detected, else 90),
+#   BENCH_OPS_ARGS: extra arguments of `plinth bench ops` (e.g. --quick).
+#   PREBUILT=DIR: use binaries built elsewhere instead of building (for a GPU machine without the
+#   build dependencies): DIR/bin (plinth, plinth_gpu_check_driver, plinth_gpu_*_tests_cuda,
+#   cublas_baseline), DIR/plugins (libplinth-backend-*.so), DIR/lib (shared libraries they need).
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -46,11 +52,29 @@ GEN="Unix Makefiles"
 command -v ninja > /dev/null && GEN="Ninja"
 note "cmake: $(cmake --version 2>/dev/null | head -1), generator $GEN"
 
+PLUGIN="$BUILD/lib/plinth/plugins/libplinth-backend-cuda.so"
+VK_PLUGIN="$BUILD/lib/plinth/plugins/libplinth-backend-vulkan.so"
+CLI="$BUILD/bin/plinth"
+DRIVER="$BUILD/bin/plinth_gpu_check_driver"
+TESTS_DIR="$BUILD/bin"
+CUBLAS_BASELINE="$BUILD/cublas_baseline"
+if [ -n "${PREBUILT:-}" ]; then
+  PREBUILT="$(cd "$PREBUILT" && pwd)"
+  note "prebuilt binaries: $PREBUILT"
+  PLUGIN="$PREBUILT/plugins/libplinth-backend-cuda.so"
+  VK_PLUGIN="$PREBUILT/plugins/libplinth-backend-vulkan.so"
+  CLI="$PREBUILT/bin/plinth"
+  DRIVER="$PREBUILT/bin/plinth_gpu_check_driver"
+  TESTS_DIR="$PREBUILT/bin"
+  CUBLAS_BASELINE="$PREBUILT/bin/cublas_baseline"
+  export LD_LIBRARY_PATH="$PREBUILT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
 # ---- Build --------------------------------------------------------------------------------------
+if [ -z "${PREBUILT:-}" ]; then
 COMMON=(-G "$GEN" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCH" -DPLINTH_WERROR=OFF
         -DPLINTH_BACKEND_CPU=OFF -DPLINTH_BACKEND_VULKAN=OFF -DPLINTH_BACKEND_ROCM=OFF -DPLINTH_BACKEND_CUDA=ON
         -DCMAKE_CUDA_COMPILER="${NVCC:-nvcc}")
-PLUGIN="$BUILD/lib/plinth/plugins/libplinth-backend-cuda.so"
 if ! step configure 120 cmake -S "$ROOT" -B "$BUILD" "${COMMON[@]}"; then
   note "full configure failed (missing packages?); retrying without the test tree"
   rm -f "$BUILD/CMakeCache.txt"
@@ -112,41 +136,70 @@ for kind in probe device; do
   fi
 done
 step build-cublas-baseline 120 nvcc -O2 -arch="sm_$CUDA_ARCH" "$ROOT/bench/cublas_baseline.cu" -lcublas -o "$BUILD/cublas_baseline"
+fi  # PREBUILT
 
 # ---- Runs ---------------------------------------------------------------------------------------
 if [ -f "$PLUGIN" ]; then
   note "plugin: $PLUGIN ($(du -h "$PLUGIN" | cut -f1))"
   step driver 240 "$DRIVER" "$PLUGIN"
   grep -E "^(PASS|FAIL|SKIP|OK|FAILED|bench|device|probe)" "$OUT/driver.log" | sed 's/^/  /' | tee -a "$REPORT"
+  # The exact f32-activation decode kernel, for comparison with the default 8-bit-activation one.
+  PLINTH_CUDA_DECODE=f32 step driver-f32-decode 120 "$DRIVER" "$PLUGIN"
+  grep -E "^(FAIL|OK|FAILED|bench q4_1)" "$OUT/driver-f32-decode.log" | sed 's/^/  f32 decode: /' | tee -a "$REPORT"
 else
   note "no plugin was built: see the build logs"
 fi
-[ -x "$BUILD/cublas_baseline" ] && step cublas-baseline 120 "$BUILD/cublas_baseline" &&
+[ -x "$CUBLAS_BASELINE" ] && step cublas-baseline 120 "$CUBLAS_BASELINE" &&
   sed 's/^/  /' "$OUT/cublas-baseline.log" | tee -a "$REPORT"
 for t in plinth_gpu_probe_tests_cuda plinth_gpu_device_tests_cuda; do
-  if [ -x "$BUILD/bin/$t" ]; then
-    step "$t" 180 "$BUILD/bin/$t" --gtest_brief=1
+  if [ -x "$TESTS_DIR/$t" ]; then
+    PLINTH_TEST_PLUGIN="$PLUGIN" step "$t" 180 "$TESTS_DIR/$t" --gtest_brief=1
     tail -3 "$OUT/$t.log" | sed 's/^/  /' | tee -a "$REPORT"
   fi
 done
-CLI="$BUILD/bin/plinth"
 if [ -x "$CLI" ] && [ -f "$PLUGIN" ]; then
   step cts 240 "$CLI" cts --plugin "$PLUGIN" --level inference-1 --json "$OUT/cts.json"
   grep -E "^ *(\[failed\]|Result:)" "$OUT/cts.log" | head -40 | sed "s/^/  /" | tee -a "$REPORT"
-  PLINTH_PLUGIN_PATH="$(dirname "$PLUGIN")" step bench-ops 120 "$CLI" bench ops --device cuda:0
+  PLINTH_PLUGIN_PATH="$(dirname "$PLUGIN")" step bench-ops 120 "$CLI" bench ops --device cuda:0 ${BENCH_OPS_ARGS:-}
   tail -30 "$OUT/bench-ops.log" | sed 's/^/  /' | tee -a "$REPORT"
 else
   note "plinth CLI not built: CTS and bench ops skipped (the check driver above covers every op)"
 fi
+# The Vulkan plugin on the same GPU (through the vendor's Vulkan driver), when there is one.
+if [ -f "$VK_PLUGIN" ]; then
+  note "vulkan plugin: $VK_PLUGIN"
+  [ -x "$CLI" ] && PLINTH_LOG=info PLINTH_PLUGIN_PATH="$(dirname "$VK_PLUGIN")" step vk-devices 60 "$CLI" devices -v &&
+    grep -i -E "vulkan|coopmat" "$OUT/vk-devices.log" | head -8 | sed 's/^/  vk: /' | tee -a "$REPORT"
+  step vk-driver 240 "$DRIVER" "$VK_PLUGIN"
+  grep -E "^(PASS|FAIL|SKIP|OK|FAILED|bench|device|probe)" "$OUT/vk-driver.log" | sed 's/^/  vk: /' | tee -a "$REPORT"
+  if grep -q "^device:" "$OUT/vk-driver.log" && [ -x "$CLI" ]; then
+    step vk-cts 300 "$CLI" cts --plugin "$VK_PLUGIN" --level inference-1 --json "$OUT/vk-cts.json"
+    grep -E "^ *(\[failed\]|\[unsupported\]|Result:)" "$OUT/vk-cts.log" | head -40 | sed "s/^/  vk: /" | tee -a "$REPORT"
+    PLINTH_PLUGIN_PATH="$(dirname "$VK_PLUGIN")" step vk-bench-ops 180 "$CLI" bench ops --device vulkan:0 ${BENCH_OPS_ARGS:-}
+    tail -30 "$OUT/vk-bench-ops.log" | sed 's/^/  vk: /' | tee -a "$REPORT"
+    for t in plinth_vulkan_tests plinth_vulkan_gemv_tests; do
+      if [ -x "$TESTS_DIR/$t" ]; then
+        # One process for all tests: the missing-ICD probe test hides the driver from the loader for
+        # the rest of the process (ctest runs it in a process of its own).
+        PLINTH_TEST_PLUGIN="$VK_PLUGIN" step "$t" 180 "$TESTS_DIR/$t" --gtest_brief=1 \
+          --gtest_filter=-VulkanProbe.MissingIcdIsAReasonNotACrash
+        grep -E "^\[ device|PASSED|FAILED" "$OUT/$t.log" | head -12 | sed 's/^/  vk: /' | tee -a "$REPORT"
+      fi
+    done
+    # The portable fallback matmul beside the cooperative-matrix one.
+    PLINTH_VULKAN_COOPMAT=0 step vk-driver-portable 180 "$DRIVER" "$VK_PLUGIN"
+    grep -E "^(FAIL|OK|FAILED|bench matmul)" "$OUT/vk-driver-portable.log" | sed 's/^/  vk portable: /' | tee -a "$REPORT"
+  fi
+fi
 # New GPU generations run the embedded PTX: force the JIT path to prove it works. cuBLAS ships its
 # own kernels (not all as PTX), so this pass runs the project's kernels only (tiled matmul).
-if [ -f "$PLUGIN" ] && [ $(( $(date +%s) - T0 )) -lt 360 ]; then
+if [ -f "$PLUGIN" ] && [ $(( $(date +%s) - T0 )) -lt "${JIT_BEFORE:-360}" ]; then
   CUDA_FORCE_PTX_JIT=1 PLINTH_CUDA_MATMUL=tiled step ptx-jit 90 "$DRIVER" "$PLUGIN" --no-bench
   grep -E "^(FAIL|OK|FAILED)" "$OUT/ptx-jit.log" | sed 's/^/  /' | tee -a "$REPORT"
 fi
 # Out-of-bounds or misaligned device accesses anywhere in the checks (both matmul paths).
 SANITIZER="$(command -v compute-sanitizer || true)"
-if [ -n "$SANITIZER" ] && [ -f "$PLUGIN" ] && [ $(( $(date +%s) - T0 )) -lt 380 ]; then
+if [ -n "$SANITIZER" ] && [ -f "$PLUGIN" ] && [ $(( $(date +%s) - T0 )) -lt "${MEMCHECK_BEFORE:-380}" ]; then
   step memcheck 120 "$SANITIZER" --tool memcheck --leak-check no --error-exitcode 3 "$DRIVER" "$PLUGIN" --no-bench
   grep -E "ERROR SUMMARY|^(FAIL|OK|FAILED)" "$OUT/memcheck.log" | sed 's/^/  /' | tee -a "$REPORT"
 fi

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,39 @@ void bench(DeviceContext& ctx) {
   const double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e6);
   std::printf("bench copy_buffer 1 GiB: %.3f ms, %.0f GB/s (read+write)\n", copy_ms, copy_gbs);
 
+  // Elementwise kernels on the same 1 GiB: bytes read + written per second against the copy above.
+  {
+    const int64_t count = static_cast<int64_t>(copy_bytes / 4);
+    plinth_buffer_t third = ctx.alloc(copy_bytes);
+    const auto ts = tensor(src, PLINTH_DTYPE_F32, {count});
+    const auto td = tensor(dst, PLINTH_DTYPE_F32, {count});
+    const auto t3 = tensor(third, PLINTH_DTYPE_F32, {count});
+    plinth_fill_params_t fp{};
+    fp.struct_size = sizeof fp;
+    fp.value = 1.0;
+    ctx.run(PLINTH_OP_FILL, {}, {&ts}, &fp);
+    ctx.run(PLINTH_OP_FILL, {}, {&t3}, &fp);
+    plinth_scale_params_t sp{};
+    sp.struct_size = sizeof sp;
+    sp.scale = 1.0f;
+    struct Case {
+      const char* name;
+      double bytes;
+      std::function<void()> body;
+    };
+    const Case cases[] = {
+        {"copy op f32", 2.0 * copy_bytes, [&] { ctx.run(PLINTH_OP_COPY, {&ts}, {&td}, nullptr); }},
+        {"scale f32 (out of place)", 2.0 * copy_bytes, [&] { ctx.run(PLINTH_OP_SCALE, {&ts}, {&td}, &sp); }},
+        {"add f32", 3.0 * copy_bytes, [&] { ctx.run(PLINTH_OP_ADD, {&ts, &t3}, {&td}, nullptr); }},
+        {"fill f32", 1.0 * copy_bytes, [&] { ctx.run(PLINTH_OP_FILL, {}, {&td}, &fp); }},
+    };
+    for (const Case& c : cases) {
+      const double ms = device_ms(ctx, 10, c.body);
+      const double gbs = c.bytes / (ms * 1e6);
+      std::printf("bench %s 1 GiB: %.3f ms, %.0f GB/s = %.2f of copy_buffer\n", c.name, ms, gbs, gbs / copy_gbs);
+    }
+  }
+
   // Q4_1 decode: M=1, weights far larger than L2.
   for (const int64_t m : {1, 4}) {
     const int64_t n = 32768, k = 8192;
@@ -74,6 +108,15 @@ void bench(DeviceContext& ctx) {
     std::printf("bench q4_1 matmul M=%lld N=%lld K=%lld: %.3f ms, %.0f GB/s = %.0f%% of copy bandwidth\n",
                 static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k), ms, gbs,
                 100.0 * gbs / copy_gbs);
+  }
+
+  // Accuracy of the default decode path against the exact product (8-bit activations allowed).
+  for (const plinth_dtype_t dt : {PLINTH_DTYPE_Q4_1, PLINTH_DTYPE_Q4_0, PLINTH_DTYPE_Q8_0}) {
+    double e = 0.0;
+    const std::string error = plinth::gpu_test::check_matmul_quant(ctx, dt, 1, 4160, 1.0, &e);
+    std::printf("bench %s decode matmul M=1 K=4160: nmse %.2g vs the exact product%s%s\n",
+                dt == PLINTH_DTYPE_Q4_1 ? "q4_1" : dt == PLINTH_DTYPE_Q4_0 ? "q4_0" : "q8_0", e,
+                error.empty() ? "" : ": ", error.c_str());
   }
 
   // Launch overhead and graph replay of a 100-op sequence of tiny ops.
