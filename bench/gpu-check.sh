@@ -186,6 +186,14 @@ if [ -f "$VK_PLUGIN" ]; then
         grep -E "^\[ device|PASSED|FAILED" "$OUT/$t.log" | head -12 | sed 's/^/  vk: /' | tee -a "$REPORT"
       fi
     done
+    # The narrow (128x64-tile) cooperative-matrix build: checked and timed beside the default.
+    PLINTH_VULKAN_COOPMAT=narrow step vk-driver-narrow 180 "$DRIVER" "$VK_PLUGIN"
+    grep -E "^(FAIL|OK|FAILED|bench matmul f16)" "$OUT/vk-driver-narrow.log" | sed 's/^/  vk narrow: /' | tee -a "$REPORT"
+    if [ -x "$TESTS_DIR/plinth_vulkan_tests" ]; then
+      PLINTH_VULKAN_COOPMAT=narrow PLINTH_TEST_PLUGIN="$VK_PLUGIN" step vk-coopmat-narrow 120 \
+        "$TESTS_DIR/plinth_vulkan_tests" --gtest_brief=1 --gtest_filter='VulkanCoopmat*'
+      grep -E "PASSED|FAILED" "$OUT/vk-coopmat-narrow.log" | head -5 | sed 's/^/  vk narrow: /' | tee -a "$REPORT"
+    fi
     # The portable fallback matmul beside the cooperative-matrix one.
     PLINTH_VULKAN_COOPMAT=0 step vk-driver-portable 180 "$DRIVER" "$VK_PLUGIN"
     grep -E "^(FAIL|OK|FAILED|bench matmul)" "$OUT/vk-driver-portable.log" | sed 's/^/  vk portable: /' | tee -a "$REPORT"

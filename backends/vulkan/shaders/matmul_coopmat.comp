@@ -7,8 +7,9 @@
 // as [B0,B1,K,N] f16: unit N stride (row-major, i[3] = 0) or unit K stride (b stored [N,K], i[3] = 1).
 // i[0] = K, i[1] = tiles along N, i[2] = tiles along M; f[0] = alpha; one workgroup per c tile.
 //
-// A workgroup computes a kBM x kBN tile of c; each of its 4 subgroups owns a 64x64 quarter as
-// a 4x4 grid of 16x16 accumulators. The K loop moves kBK-deep slices of a and b through two shared-memory buffers:
+// A workgroup computes a kBM x kBN tile of c (128x128; 128x64 in the narrow build); each of its 4
+// subgroups owns a quarter (64x64; 64x32) as a 4x4 (4x2) grid of 16x16 accumulators. The K loop moves
+// kBK-deep slices of a and b through two shared-memory buffers:
 // while the subgroups multiply out of one buffer, each invocation holds its share of the next slice in
 // registers (loaded before the math so the global latency overlaps it) and stores it into the other
 // buffer afterwards, so a single barrier per slice suffices. Out-of-range rows and columns are read as
@@ -26,21 +27,29 @@ layout(local_size_x = 128) in;
 layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Vec4 { uvec4 v; };
 
 const int kBM = 128;          // tile rows (M)
+#ifdef PLINTH_COOPMAT_NARROW
+// The narrow build (PLINTH_VULKAN_COOPMAT=narrow): 128x64 tiles, 4x2 accumulators per subgroup, half
+// the accumulator registers, to compare on a GPU against the default.
+const int kBN = 64;           // tile columns (N)
+const int kFN = 2;            // 16-column accumulator columns per subgroup (32 columns)
+#else
 const int kBN = 128;          // tile columns (N)
+const int kFN = 4;            // 16-column accumulator columns per subgroup (64 columns)
+#endif
+const int kBNShift = kBN == 128 ? 4 : 3;  // log2 of the 16-byte vectors in a row of a b tile
 const int kBK = 32;           // K slice per shared-memory buffer
 const int kWarpsN = 2;        // subgroups across N (2 across M)
 const int kFM = 4;            // 16-row accumulator rows per subgroup (64 rows)
-const int kFN = 4;            // 16-column accumulator columns per subgroup (64 columns)
 const int kThreads = 128;
 const int kPad = 8;           // halves of skew per shared row: keeps 16-byte row reads conflict-free
 
 // Shared tiles in uvec4 units (8 halves). a: kBM rows of kBK (+pad) halves. b row-major: kBK rows of
 // kBN (+pad); b column-major: kBN rows of kBK (+pad); the buffer fits the larger of the two.
 const int kLdA = (kBK + kPad) / 8;           // 5
-const int kLdBRow = (kBN + kPad) / 8;        // 17
+const int kLdBRow = (kBN + kPad) / 8;        // 17 (9 narrow)
 const int kLdBCol = (kBK + kPad) / 8;        // 5
 const int kTileA = kBM * kLdA;               // 640
-const int kTileB = max(kBK * kLdBRow, kBN * kLdBCol);  // 640
+const int kTileB = max(kBK * kLdBRow, kBN * kLdBCol);  // 640 (320 narrow)
 shared uvec4 sa[2 * kTileA];
 shared uvec4 sb[2 * kTileB];
 // Epilogue staging: one padded 16x16 f32 block per subgroup.
@@ -49,7 +58,7 @@ shared float sc[4 * 16 * kLdC];
 // 2 * (640 + 640) * 16 + 4 * 320 * 4 = 46080 bytes (the host checks maxComputeSharedMemorySize).
 
 const int kVecsA = kBM * kBK / 8 / kThreads;  // 4 uvec4 of a per invocation per slice
-const int kVecsB = kBK * kBN / 8 / kThreads;  // 4 uvec4 of b
+const int kVecsB = kBK * kBN / 8 / kThreads;  // 4 (2 narrow) uvec4 of b
 
 // 8 halves of one row starting at column `col`; zeros outside the row range and past `col_lim`.
 // `row_addr` is 16-byte aligned and so is every full vector (col is a multiple of 8).
@@ -100,7 +109,7 @@ void main() {
   uvec4 ra[kVecsA];
   uvec4 rb[kVecsB];
   // Which slice element each register holds: a and column-major b are kBK/8 = 4 vectors per row; row-major
-  // b is kBN/8 = 16 vectors per row. Consecutive invocations take consecutive vectors of a row.
+  // b is kBN/8 = 16 (8) vectors per row. Consecutive invocations take consecutive vectors of a row.
   int slices = (K + kBK - 1) / kBK;
   for (int s = 0; s <= slices; ++s) {
     int cur = (s + 1) & 1;  // buffer holding slice s-1 (the one multiplied in this pass)
@@ -126,8 +135,8 @@ void main() {
       } else {
         [[unroll]] for (int v = 0; v < kVecsB; ++v) {
           int idx = v * kThreads + tid;
-          int r = idx >> 4;
-          int col = n0 + (idx & 15) * 8;
+          int r = idx >> kBNShift;
+          int col = n0 + (idx & ((1 << kBNShift) - 1)) * 8;
           int k = k0 + r;
           rb[v] = fetch8(b_base + uint64_t(int64_t(min(k, K - 1)) * b.strides.z), k < K, col, N);
         }
@@ -144,10 +153,10 @@ void main() {
         [[unroll]] for (int j = 0; j < kFN; ++j) {
           fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> fb;
           if (b_col) {
-            uint e = uint(cur * kTileB + (wn * 64 + j * 16) * kLdBCol + kk * 2);
+            uint e = uint(cur * kTileB + (wn * (kFN * 16) + j * 16) * kLdBCol + kk * 2);
             coopMatLoadNV(fb, sb, e, uint(kLdBCol), true);
           } else {
-            uint e = uint(cur * kTileB + (kk * 16) * kLdBRow + (wn * 64 + j * 16) / 8);
+            uint e = uint(cur * kTileB + (kk * 16) * kLdBRow + (wn * (kFN * 16) + j * 16) / 8);
             coopMatLoadNV(fb, sb, e, uint(kLdBRow), false);
           }
           [[unroll]] for (int i = 0; i < kFM; ++i) acc[i][j] = coopMatMulAddNV(fa[i], fb, acc[i][j]);
@@ -169,7 +178,7 @@ void main() {
       } else {
         [[unroll]] for (int v = 0; v < kVecsB; ++v) {
           int idx = v * kThreads + tid;
-          sb[nxt * kTileB + (idx >> 4) * kLdBRow + (idx & 15)] = rb[v];
+          sb[nxt * kTileB + (idx >> kBNShift) * kLdBRow + (idx & ((1 << kBNShift) - 1))] = rb[v];
         }
       }
     }
@@ -189,7 +198,7 @@ void main() {
       subgroupMemoryBarrierShared();
       subgroupBarrier();
       int row0 = m0 + wm * 64 + i * 16;
-      int col0 = n0 + wn * 64 + j * 16;
+      int col0 = n0 + wn * (kFN * 16) + j * 16;
       if (f16_pairs) {
         [[unroll]] for (int e = 0; e < 4; ++e) {
           int idx = e * 32 + lane;

@@ -75,7 +75,7 @@ Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_u
       // Built now rather than at the first matmul, so that a driver rejecting it costs the fast path
       // (matmuls keep the portable kernels) instead of failing an op later.
       try {
-        pipeline(Shader::kMatmulCoopmat);
+        pipeline(info_.coopmat_narrow ? Shader::kMatmulCoopmatNarrow : Shader::kMatmulCoopmat);
       } catch (const sdk::Error& e) {
         drop_coopmat(info_, e.what());
       }

@@ -52,6 +52,7 @@ enum class Shader : uint32_t {
   kGemvQuantFastSingle,
   kGemvQuantFastSingleSubgroup,
   kMatmulCoopmat,
+  kMatmulCoopmatNarrow,
   kCount
 };
 inline constexpr const char* kShaderNames[] = {
@@ -59,7 +60,7 @@ inline constexpr const char* kShaderNames[] = {
     "norm",    "softmax", "rope",         "attention",  "mean_pool",           "top_k",
     "gemv_quant_fast", "gemv_quant_fast_subgroup", "gemv_quant_fast_single",
     "gemv_quant_fast_single_subgroup",
-    "matmul_coopmat"};
+    "matmul_coopmat", "matmul_coopmat_narrow"};
 static_assert(sizeof(kShaderNames) / sizeof(kShaderNames[0]) == static_cast<size_t>(Shader::kCount));
 
 // Workgroup size (x) each shader was compiled with.
@@ -67,7 +68,7 @@ inline constexpr uint32_t shader_local_size(Shader s) {
   if (s == Shader::kGemvQuantFast || s == Shader::kGemvQuantFastSubgroup ||
       s == Shader::kGemvQuantFastSingle || s == Shader::kGemvQuantFastSingleSubgroup)
     return 128u;
-  if (s == Shader::kMatmulCoopmat) return 128u;
+  if (s == Shader::kMatmulCoopmat || s == Shader::kMatmulCoopmatNarrow) return 128u;
   return s == Shader::kMatmulTiled || s == Shader::kEltwise ? 256u : 64u;
 }
 

@@ -297,11 +297,12 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
                     (b_col ? b4.strides[3] : b4.strides[2]) % 16 == 0;
         for (int k = 0; k < 2; ++k) fits = fits && a4.strides[k] % 16 == 0 && b4.strides[k] % 16 == 0;
         if (fits) {
-          const int64_t tn = (N + 127) / 128, tm = (M + 127) / 128;  // the shader's 128x128 tiles
+          const int64_t tile_n = info.coopmat_narrow ? 64 : 128;  // the shader's 128 x tile_n tiles
+          const int64_t tn = (N + tile_n - 1) / tile_n, tm = (M + 127) / 128;
           a.i[1] = static_cast<int32_t>(tn);
           a.i[2] = static_cast<int32_t>(tm);
           a.i[3] = b_col ? 1 : 0;
-          return stream.dispatch(Shader::kMatmulCoopmat, a,
+          return stream.dispatch(info.coopmat_narrow ? Shader::kMatmulCoopmatNarrow : Shader::kMatmulCoopmat, a,
                                  static_cast<uint64_t>(tn * tm * y4.dims[0] * y4.dims[1]), true);
         }
       }

@@ -174,9 +174,10 @@ PhysicalInfo describe(const InstanceFunctions& fn, const OptionalFunctions* opt,
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) &&
                              !(no_subgroups != nullptr && no_subgroups[0] == '1');
   // PLINTH_VULKAN_COOPMAT=0 keeps the tensor-core matmul (and its extension) off, to compare with the
-  // portable kernels or to avoid a misbehaving driver.
+  // portable kernels or to avoid a misbehaving driver; =narrow selects its 128x64-tile build.
   const char* coopmat_env = std::getenv("PLINTH_VULKAN_COOPMAT");
   const bool coopmat_off = coopmat_env != nullptr && coopmat_env[0] == '0';
+  const bool coopmat_narrow = coopmat_env != nullptr && std::string_view(coopmat_env) == "narrow";
   if (opt == nullptr) {
     info.coopmat_status = "not checked";
   } else if (!coopmat_ext) {
@@ -202,7 +203,8 @@ PhysicalInfo describe(const InstanceFunctions& fn, const OptionalFunctions* opt,
     info.coopmat_status = "off (PLINTH_VULKAN_COOPMAT=0)";
   } else {
     info.coopmat_nv = info.usable;
-    info.coopmat_status = "yes";
+    info.coopmat_narrow = coopmat_narrow;
+    info.coopmat_status = coopmat_narrow ? "yes (128x64 tiles, PLINTH_VULKAN_COOPMAT=narrow)" : "yes";
   }
 
   std::string heaps;

@@ -27,6 +27,7 @@ struct PhysicalInfo {
   // kCoopmatSharedBytes of shared memory, and PLINTH_VULKAN_COOPMAT is not 0. Device creation
   // enables the extension only then (and clears this if that fails).
   bool coopmat_nv = false;
+  bool coopmat_narrow = false;         // PLINTH_VULKAN_COOPMAT=narrow: the 128x64-tile build
   std::string coopmat_status;          // why it is on or off, for the summary
   std::string arch_base;               // props.arch without the " coopmat-nv" marker
   std::string summary;                 // heaps, limits and features, for the host's log
