@@ -137,6 +137,12 @@ TEST_F(VulkanGemv, DecodeShapesMatchDoubleReference) {
   for (uint32_t d : devices_) sweep(d, kQuant, {37, 1000}, {32, 96, 4096}, {1, 2, 5, 8});
 }
 
+// More than 8 activation rows: the weights are dequantized once into an f32 scratch and the float
+// kernels run on it (both the tiled kernel, M and N >= 16, and the plain one).
+TEST_F(VulkanGemv, PrefillShapesMatchDoubleReference) {
+  for (uint32_t d : devices_) sweep(d, kQuant, {9, 37, 300}, {32, 1056}, {9, 17, 40});
+}
+
 // The shared-memory variants, for devices without subgroup arithmetic.
 TEST_F(VulkanGemv, DecodeShapesWithoutSubgroups) {
   const EnvOverride no_subgroups("PLINTH_VULKAN_NO_SUBGROUPS", "1");

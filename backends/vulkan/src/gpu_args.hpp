@@ -53,6 +53,7 @@ enum class Shader : uint32_t {
   kGemvQuantFastSingleSubgroup,
   kMatmulCoopmat,
   kMatmulCoopmatNarrow,
+  kDequant,
   kCount
 };
 inline constexpr const char* kShaderNames[] = {
@@ -60,7 +61,7 @@ inline constexpr const char* kShaderNames[] = {
     "norm",    "softmax", "rope",         "attention",  "mean_pool",           "top_k",
     "gemv_quant_fast", "gemv_quant_fast_subgroup", "gemv_quant_fast_single",
     "gemv_quant_fast_single_subgroup",
-    "matmul_coopmat", "matmul_coopmat_narrow"};
+    "matmul_coopmat", "matmul_coopmat_narrow", "dequant"};
 static_assert(sizeof(kShaderNames) / sizeof(kShaderNames[0]) == static_cast<size_t>(Shader::kCount));
 
 // Workgroup size (x) each shader was compiled with.
@@ -69,7 +70,7 @@ inline constexpr uint32_t shader_local_size(Shader s) {
       s == Shader::kGemvQuantFastSingle || s == Shader::kGemvQuantFastSingleSubgroup)
     return 128u;
   if (s == Shader::kMatmulCoopmat || s == Shader::kMatmulCoopmatNarrow) return 128u;
-  return s == Shader::kMatmulTiled || s == Shader::kEltwise ? 256u : 64u;
+  return s == Shader::kMatmulTiled || s == Shader::kEltwise || s == Shader::kDequant ? 256u : 64u;
 }
 
 // Status bits shaders set in the stream's error word.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
+#include "buffer.hpp"
 #include "plinth/sdk/dtype.hpp"
 #include "plinth/sdk/status.hpp"
 
@@ -243,6 +245,17 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
       a.i[0] = static_cast<int32_t>(K);
       a.f[0] = p.matmul.alpha;
       const int64_t rows = y4.dims[0] * y4.dims[1] * M;
+      // The portable float kernels, with a.t[2] set: shared-memory tiles where shape and device allow.
+      const auto portable_matmul = [&] {
+        if (M >= 16 && N >= 16 && K >= 16 && stream.device().info().max_shared_memory >= 2 * 16 * 17 * 4) {
+          const int64_t tn = (N + 15) / 16, tm = (M + 15) / 16;
+          a.i[1] = static_cast<int32_t>(tn);
+          a.i[2] = static_cast<int32_t>(tm);
+          return stream.dispatch(Shader::kMatmulTiled, a,
+                                 static_cast<uint64_t>(tn * tm * y4.dims[0] * y4.dims[1]), true);
+        }
+        stream.dispatch(Shader::kMatmul, a, static_cast<uint64_t>(y.numel()), false);
+      };
       if (sdk::is_quantized(tb.dtype)) {
         View4 b4;  // weight rows [N, K]; strides[3] carries the row stride in bytes
         b4.dims[2] = N;
@@ -273,7 +286,29 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
           const Shader gemv = qinfo.subgroup_arithmetic ? Shader::kGemvQuantSubgroup : Shader::kGemvQuant;
           return stream.dispatch(gemv, a, static_cast<uint64_t>(y.numel()), true);
         }
-        return stream.dispatch(Shader::kMatmul, a, static_cast<uint64_t>(y.numel()), false);
+        // More rows (prefill): dequantize the weights once into an f32 [N, K] scratch and run the
+        // float kernels on it, instead of dequantizing every weight once per activation row.
+        auto scratch = std::make_unique<Buffer>(stream.device(), static_cast<uint64_t>(N * K * 4),
+                                                PLINTH_MEMORY_DEVICE, 0);
+        GpuArgs d = base_args();
+        d.t[0].addr = scratch->address();
+        d.t[0].dtype = PLINTH_DTYPE_F32;
+        d.t[1] = a.t[2];
+        d.i[0] = static_cast<int32_t>(K);
+        stream.dispatch(Shader::kDequant, d, static_cast<uint64_t>(N * K), false);
+        a.t[2] = GpuTensor{};
+        a.t[2].addr = scratch->address();
+        a.t[2].dtype = PLINTH_DTYPE_F32;
+        a.t[2].ndim = 2;
+        a.t[2].dims[0] = static_cast<int32_t>(y4.dims[0]);  // batch dims broadcast (extent 1, stride 0)
+        a.t[2].dims[1] = static_cast<int32_t>(y4.dims[1]);
+        a.t[2].dims[2] = static_cast<int32_t>(K);  // b as [K, N]: element (k, n) at n * K + k
+        a.t[2].dims[3] = static_cast<int32_t>(N);
+        a.t[2].strides[2] = 4;
+        a.t[2].strides[3] = K * 4;
+        portable_matmul();
+        stream.retain(std::move(scratch));
+        return;
       }
       View4 b4 = pad4(tb);
       if (p.matmul.transpose_b) {
@@ -306,15 +341,7 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
                                  static_cast<uint64_t>(tn * tm * y4.dims[0] * y4.dims[1]), true);
         }
       }
-      const bool tiled = M >= 16 && N >= 16 && K >= 16 && info.max_shared_memory >= 2 * 16 * 17 * 4;
-      if (tiled) {
-        const int64_t tn = (N + 15) / 16, tm = (M + 15) / 16;
-        a.i[1] = static_cast<int32_t>(tn);
-        a.i[2] = static_cast<int32_t>(tm);
-        return stream.dispatch(Shader::kMatmulTiled, a,
-                               static_cast<uint64_t>(tn * tm * y4.dims[0] * y4.dims[1]), true);
-      }
-      return stream.dispatch(Shader::kMatmul, a, static_cast<uint64_t>(y.numel()), false);
+      return portable_matmul();
     }
     case PLINTH_OP_GET_ROWS: {
       a.t[0] = gpu(y, y4, lookup);

@@ -161,6 +161,11 @@ void Stream::copy_from_host(const void* src, const Buffer& dst, uint64_t dst_off
   batch.staging.push_back(std::move(staging));
 }
 
+void Stream::retain(std::unique_ptr<Buffer> buffer) {
+  std::lock_guard lock(mutex_);
+  open_batch().staging.push_back(std::move(buffer));
+}
+
 void Stream::copy_to_host(const Buffer& src, uint64_t src_offset, void* dst, uint64_t size) {
   if (size == 0) return;
   std::unique_ptr<Buffer> staging;

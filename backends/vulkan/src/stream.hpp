@@ -29,6 +29,10 @@ class Stream {
   void dispatch(Shader shader, const GpuArgs& args_in, uint64_t count, bool per_workgroup);
   void copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t size);
   void copy_from_host(const void* src, const Buffer& dst, uint64_t dst_offset, uint64_t size);
+  // Keeps `buffer` (scratch memory of work recorded before this call) alive until that work has
+  // completed: the open batch, or the graph being captured, takes it. Any batch at or after the work's
+  // last command will do, since batches complete in order.
+  void retain(std::unique_ptr<Buffer> buffer);
   // Completes before returning: the host sees the data as soon as the call returns.
   void copy_to_host(const Buffer& src, uint64_t src_offset, void* dst, uint64_t size);
   // Records a timestamp into query 0 of `pool` and submits; returns the timeline value.
