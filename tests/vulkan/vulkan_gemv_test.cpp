@@ -156,6 +156,51 @@ TEST_F(VulkanGemv, DecodeShapesWithoutSubgroups) {
   }
 }
 
+// Prefill shapes use scratch memory for the dequantized weights: one grow-only buffer per stream, or,
+// inside a graph capture, a buffer per op that the graph owns. Two prefill matmuls of different sizes
+// captured in one graph must replay correctly, also after eager prefill matmuls on the same stream
+// have rewritten the stream's scratch in between.
+TEST_F(VulkanGemv, PrefillInsideGraphCapture) {
+  const int64_t M = 12, K = 96;
+  const int64_t ns[2] = {40, 70};
+  for (uint32_t d : devices_) {
+    Session dev(loaded_.api, d);
+    ASSERT_TRUE(dev.ok());
+    std::vector<float> a = random_floats(static_cast<size_t>(M * K), 5);
+    const auto ta = tensor(dev.upload(a.data(), a.size() * 4), PLINTH_DTYPE_F32, {M, K});
+    std::vector<float> wd[2];
+    plinth_tensor_t tw[2], tc[2];
+    plinth_buffer_t bc[2];
+    for (int i = 0; i < 2; ++i) {
+      auto q = random_blocks(PLINTH_DTYPE_Q4_1, ns[i], K, 6 + i);
+      wd[i] = dequantize(PLINTH_DTYPE_Q4_1, q);
+      tw[i] = tensor(dev.upload(q.data(), q.size()), PLINTH_DTYPE_Q4_1, {ns[i], K});
+      bc[i] = dev.alloc(static_cast<uint64_t>(M * ns[i] * 4));
+      tc[i] = tensor(bc[i], PLINTH_DTYPE_F32, {M, ns[i]});
+    }
+    ASSERT_EQ(dev.synchronize(), PLINTH_OK);
+    const plinth_plugin_api_t* api = loaded_.api;
+    ASSERT_EQ(api->graph_begin_capture(dev.stream()), PLINTH_OK) << api->last_error_message();
+    ASSERT_EQ(dev.matmul(ta, tw[0], tc[0], weights_nk(1.0f)), PLINTH_OK);
+    ASSERT_EQ(dev.matmul(ta, tw[1], tc[1], weights_nk(1.0f)), PLINTH_OK);
+    plinth_graph_t graph = nullptr;
+    ASSERT_EQ(api->graph_end_capture(dev.stream(), &graph), PLINTH_OK) << api->last_error_message();
+    // Eager prefill matmuls in between grow and overwrite the stream's own scratch.
+    ASSERT_EQ(dev.matmul(ta, tw[1], tc[1], weights_nk(-2.0f)), PLINTH_OK);
+    ASSERT_EQ(dev.matmul(ta, tw[0], tc[0], weights_nk(-2.0f)), PLINTH_OK);
+    for (int replay = 0; replay < 2; ++replay) {
+      ASSERT_EQ(api->graph_launch(graph, dev.stream()), PLINTH_OK) << api->last_error_message();
+      for (int i = 0; i < 2; ++i) {
+        EXPECT_LE(nmse(dev.download<float>(bc[i], static_cast<size_t>(M * ns[i])),
+                       reference(a, wd[i], M, ns[i], K, 1.0f)),
+                  kMaxNmse)
+            << "replay " << replay << " matmul " << i;
+      }
+    }
+    EXPECT_EQ(api->graph_destroy(graph), PLINTH_OK);
+  }
+}
+
 // A quantized b has batch dims of extent 1, so the batch lives in the activations: a [2, 3, 1, K]
 // whose middle dim broadcasts (stride 0) against c [2, 3, 1, N], i.e. 6 rows. The weights also start
 // 2 bytes into their buffer: realigned in the fast shader for Q4_0 and Q8_0, the generic path for Q4_1.

@@ -219,6 +219,7 @@ class Session {
   bool ok() const { return stream_ != nullptr; }
   const char* last_error() const { return api_->last_error_message(); }
   plinth_status_t synchronize() { return api_->stream_synchronize(stream_); }
+  plinth_stream_t stream() const { return stream_; }
 
   plinth_device_properties_t properties() const {
     plinth_device_properties_t p{};

@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
-
-#include "buffer.hpp"
 #include "plinth/sdk/dtype.hpp"
 #include "plinth/sdk/status.hpp"
 
@@ -286,18 +283,17 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
           const Shader gemv = qinfo.subgroup_arithmetic ? Shader::kGemvQuantSubgroup : Shader::kGemvQuant;
           return stream.dispatch(gemv, a, static_cast<uint64_t>(y.numel()), true);
         }
-        // More rows (prefill): dequantize the weights once into an f32 [N, K] scratch and run the
-        // float kernels on it, instead of dequantizing every weight once per activation row.
-        auto scratch = std::make_unique<Buffer>(stream.device(), static_cast<uint64_t>(N * K * 4),
-                                                PLINTH_MEMORY_DEVICE, 0);
+        // More rows (prefill): dequantize the weights once into the stream's f32 [N, K] scratch and
+        // run the float kernels on it, instead of dequantizing every weight once per activation row.
+        const uint64_t scratch = stream.scratch(static_cast<uint64_t>(N * K * 4));
         GpuArgs d = base_args();
-        d.t[0].addr = scratch->address();
+        d.t[0].addr = scratch;
         d.t[0].dtype = PLINTH_DTYPE_F32;
         d.t[1] = a.t[2];
         d.i[0] = static_cast<int32_t>(K);
         stream.dispatch(Shader::kDequant, d, static_cast<uint64_t>(N * K), false);
         a.t[2] = GpuTensor{};
-        a.t[2].addr = scratch->address();
+        a.t[2].addr = scratch;
         a.t[2].dtype = PLINTH_DTYPE_F32;
         a.t[2].ndim = 2;
         a.t[2].dims[0] = static_cast<int32_t>(y4.dims[0]);  // batch dims broadcast (extent 1, stride 0)
@@ -306,9 +302,7 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
         a.t[2].dims[3] = static_cast<int32_t>(N);
         a.t[2].strides[2] = 4;
         a.t[2].strides[3] = K * 4;
-        portable_matmul();
-        stream.retain(std::move(scratch));
-        return;
+        return portable_matmul();
       }
       View4 b4 = pad4(tb);
       if (p.matmul.transpose_b) {

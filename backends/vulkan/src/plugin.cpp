@@ -314,6 +314,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
         sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "a tensor's buffer belongs to another device");
       return buf;
     };
+    const auto op_lock = s.lock_ops();
     encode_op(s, parsed, lookup);
   });
 }

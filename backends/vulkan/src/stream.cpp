@@ -161,9 +161,20 @@ void Stream::copy_from_host(const void* src, const Buffer& dst, uint64_t dst_off
   batch.staging.push_back(std::move(staging));
 }
 
-void Stream::retain(std::unique_ptr<Buffer> buffer) {
+uint64_t Stream::scratch(uint64_t size) {
   std::lock_guard lock(mutex_);
-  open_batch().staging.push_back(std::move(buffer));
+  if (capture_) {
+    auto buffer = std::make_unique<Buffer>(*device_, size, PLINTH_MEMORY_DEVICE, 0);
+    const uint64_t address = buffer->address();
+    capture_->batch().staging.push_back(std::move(buffer));
+    return address;
+  }
+  if (!scratch_ || scratch_->size() < size) {
+    // Work already recorded may still read the old buffer: the open batch keeps it until it completes.
+    if (scratch_) open_batch().staging.push_back(std::move(scratch_));
+    scratch_ = std::make_unique<Buffer>(*device_, size, PLINTH_MEMORY_DEVICE, 0);
+  }
+  return scratch_->address();
 }
 
 void Stream::copy_to_host(const Buffer& src, uint64_t src_offset, void* dst, uint64_t size) {

@@ -29,10 +29,13 @@ class Stream {
   void dispatch(Shader shader, const GpuArgs& args_in, uint64_t count, bool per_workgroup);
   void copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t size);
   void copy_from_host(const void* src, const Buffer& dst, uint64_t dst_offset, uint64_t size);
-  // Keeps `buffer` (scratch memory of work recorded before this call) alive until that work has
-  // completed: the open batch, or the graph being captured, takes it. Any batch at or after the work's
-  // last command will do, since batches complete in order.
-  void retain(std::unique_ptr<Buffer> buffer);
+  // Device address of at least `size` bytes of scratch for the op being recorded, valid for that op's
+  // commands. Every command on a stream waits for all before it, so one grow-only buffer serves every
+  // op of the stream; while capturing, each op gets its own buffer, owned by the graph.
+  uint64_t scratch(uint64_t size);
+  // Held while one op records its commands: an op of several commands (sharing the scratch) is then
+  // never interleaved with another op recorded on the same stream from another thread.
+  std::unique_lock<std::mutex> lock_ops() { return std::unique_lock(ops_mutex_); }
   // Completes before returning: the host sees the data as soon as the call returns.
   void copy_to_host(const Buffer& src, uint64_t src_offset, void* dst, uint64_t size);
   // Records a timestamp into query 0 of `pool` and submits; returns the timeline value.
@@ -61,6 +64,7 @@ class Stream {
 
   Device* device_;
   std::mutex mutex_;
+  std::mutex ops_mutex_;  // see lock_ops(); taken before mutex_, never while holding it
   VkCommandPool pool_ = VK_NULL_HANDLE;
   std::shared_ptr<Timeline> timeline_;
   uint64_t last_value_ = 0;
@@ -71,6 +75,7 @@ class Stream {
   std::vector<std::unique_ptr<Buffer>> free_chunks_;
   std::vector<std::pair<std::shared_ptr<Timeline>, uint64_t>> waits_;
   std::unique_ptr<Buffer> status_;  // one word that shaders OR error bits into
+  std::unique_ptr<Buffer> scratch_;  // see scratch()
 };
 
 }  // namespace plinth::vulkan
