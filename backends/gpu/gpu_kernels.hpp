@@ -28,6 +28,7 @@ struct EwArgs {
   float p0 = 0.0f;  // scale
   float p1 = 0.0f;  // bias
   double value = 0.0;  // fill
+  bool dense = false;  // every operand contiguous with y's shape (no broadcast): linear indexing applies
 };
 
 enum class RowOp : int32_t { kRmsNorm, kLayerNorm, kL2Normalize, kSoftmax };

@@ -196,6 +196,13 @@ void launch_op(Stream& stream, const sdk::OpCall& call, const std::function<char
       args.y = out(0);
       if (call.num_inputs > 0) args.a = broadcast(in(0), args.y.dims);
       if (call.num_inputs > 1) args.b = broadcast(in(1), args.y.dims);
+      // Contiguous operands with y's element count: no dim broadcasts, linear indexing applies.
+      args.dense = call.outputs[0].contiguous();
+      for (int i = 0; i < call.num_inputs; ++i) {
+        if (call.input(i) != nullptr) {
+          args.dense = args.dense && call.inputs[i].contiguous() && call.inputs[i].numel() == call.outputs[0].numel();
+        }
+      }
       switch (call.op) {
         case PLINTH_OP_COPY: args.op = EwOp::kCopy; break;
         case PLINTH_OP_FILL:

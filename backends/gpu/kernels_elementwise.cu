@@ -81,21 +81,11 @@ __global__ void elementwise_dense_f32_kernel(EwArgs args, int64_t quads) {
   }
 }
 
-// Row-major without broadcast: a dimension of extent 1 may carry any stride.
-bool dense(const GpuTensor& t, int64_t elem) {
-  int64_t expected = elem;
-  for (int d = 3; d >= 0; --d) {
-    if (t.dims[d] != 1 && t.strides[d] != expected) return false;
-    expected *= t.dims[d];
-  }
-  return true;
-}
-
 bool dense_f32_quads(const EwArgs& args, int64_t total) {
   const auto fits = [](const GpuTensor& t) {
-    return t.dtype == PLINTH_DTYPE_F32 && reinterpret_cast<uintptr_t>(t.data) % 16 == 0 && dense(t, 4);
+    return t.dtype == PLINTH_DTYPE_F32 && reinterpret_cast<uintptr_t>(t.data) % 16 == 0;
   };
-  if (total % 4 != 0 || !fits(args.y)) return false;
+  if (!args.dense || total % 4 != 0 || !fits(args.y)) return false;
   if (args.op == EwOp::kFill) return true;
   const bool binary = args.op == EwOp::kAdd || args.op == EwOp::kMul || args.op == EwOp::kSwiglu;
   return fits(args.a) && (!binary || fits(args.b));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
 #include "plinth/sdk/dtype.hpp"
 #include "plinth/sdk/status.hpp"
 
@@ -38,16 +39,6 @@ View4 broadcast(const TensorView& t, const View4& to) {
     v.dims[k] = to.dims[k];
   }
   return v;
-}
-
-// Row-major without broadcast (an extent-1 dim may carry any stride).
-bool dense(const View4& v, int64_t elem) {
-  int64_t expected = elem;
-  for (int k = 3; k >= 0; --k) {
-    if (v.dims[k] != 1 && v.strides[k] != expected) return false;
-    expected *= v.dims[k];
-  }
-  return true;
 }
 
 GpuTensor gpu(const TensorView& t, const View4& v, const BufferLookup& lookup) {
@@ -190,13 +181,14 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& look
     a.i[0] = static_cast<int32_t>(mode);
     a.t[0] = gpu(y, y4, lookup);
     // Dense f32 operands skip the 4-D index arithmetic; 16-byte aligned ones also go four at a time.
-    bool flat = y.dtype == PLINTH_DTYPE_F32 && dense(y4, 4);
+    bool flat = y.dtype == PLINTH_DTYPE_F32 && y.contiguous();
     bool quads = y.numel() % 4 == 0 && a.t[0].addr % 16 == 0;
     for (int i = 0; i < call.num_inputs && i < 2; ++i) {
       if (!call.has_input[i]) continue;
-      const View4 v = broadcast(call.inputs[i], y4);
-      flat = flat && call.inputs[i].dtype == PLINTH_DTYPE_F32 && dense(v, 4);
-      a.t[1 + i] = gpu(call.inputs[i], v, lookup);
+      const TensorView& in = call.inputs[i];
+      // Contiguous with y's element count: no dim broadcasts.
+      flat = flat && in.dtype == PLINTH_DTYPE_F32 && in.contiguous() && in.numel() == y.numel();
+      a.t[1 + i] = gpu(in, broadcast(in, y4), lookup);
       quads = quads && a.t[1 + i].addr % 16 == 0;
     }
     quads = quads && flat;
