@@ -12,7 +12,7 @@ readonly ROOT
 readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev
-  libdnnl-dev
+  libdnnl-dev ocl-icd-opencl-dev  # oneDNN's CMake package looks for OpenCL; only a Recommends of libdnnl-dev
   libspdlog-dev libfmt-dev
   libboost-dev libboost-filesystem-dev
   libcli11-dev nlohmann-json3-dev
