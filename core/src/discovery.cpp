@@ -5,8 +5,8 @@
 
 #include "plinth/plugin.hpp"
 
-#ifndef PLINTH_INSTALL_PLUGIN_DIR
-#error "PLINTH_INSTALL_PLUGIN_DIR must be defined by the build"
+#ifndef PLINTH_PLUGIN_DIR_FROM_LIBDIR
+#error "PLINTH_PLUGIN_DIR_FROM_LIBDIR must be defined by the build"
 #endif
 
 namespace plinth {
@@ -72,7 +72,15 @@ const char* to_string(PluginSource source) noexcept {
   return "?";
 }
 
-fs::path install_plugin_dir() { return fs::path(PLINTH_INSTALL_PLUGIN_DIR); }
+// Found from where libplinth itself was loaded, not from the configured prefix, so that an install
+// moved elsewhere (cmake --install --prefix DIR, a relocated package) still finds its plugins for every
+// program linked against it, not only for `plinth`.
+fs::path install_plugin_dir() {
+  std::error_code ec;
+  const fs::path lib_dir = boost::dll::this_line_location(ec).parent_path();
+  if (ec || lib_dir.empty()) return {};
+  return (lib_dir / PLINTH_PLUGIN_DIR_FROM_LIBDIR).lexically_normal();
+}
 
 std::vector<PluginCandidate> discover_plugins(const DiscoveryOptions& options) {
   std::vector<PluginCandidate> out;

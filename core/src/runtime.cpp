@@ -45,12 +45,35 @@ std::string fixed_string(const char (&s)[N]) {
 // that loading can stop once every requested device is open: `--device cpu:0` then never maps a GPU
 // vendor's runtime libraries (hundreds of MiB of resident memory for some). Other files keep their
 // place after them, so a device whose plugin is named differently is still found.
-void prefer_named_plugins(std::vector<PluginCandidate>& candidates, const std::vector<std::string>& devices) {
+// Plugin files the caller named keep their place in front: they are always loaded, and a file named
+// on purpose must win over an installed plugin of the same name.
+void prefer_named_plugins(std::vector<PluginCandidate>& candidates, const std::vector<std::string>& devices,
+                          const std::set<std::filesystem::path>& named_files) {
   std::set<std::string, std::less<>> wanted;
   for (const std::string& id : devices) wanted.insert("libplinth-backend-" + id.substr(0, id.find(':')));
-  std::stable_partition(candidates.begin(), candidates.end(), [&](const PluginCandidate& c) {
+  const auto rest = std::stable_partition(candidates.begin(), candidates.end(), [&](const PluginCandidate& c) {
+    return named_files.count(c.path) != 0;
+  });
+  std::stable_partition(rest, candidates.end(), [&](const PluginCandidate& c) {
     return wanted.count(c.path.stem().string()) != 0;
   });
+}
+
+// The files among `paths` (as discovery keys them). With `require`, a path that does not exist is an
+// error rather than an absent directory to skip.
+std::set<std::filesystem::path> named_plugin_files(const std::vector<std::filesystem::path>& paths, bool require) {
+  namespace fs = std::filesystem;
+  std::set<fs::path> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      if (!require) continue;
+      throw Error(PLINTH_ERROR_INVALID_ARGUMENT, fmt::format("plugin path '{}' does not exist", path.string()),
+                  "Runtime");
+    }
+    if (!fs::is_directory(path, ec)) files.insert(fs::canonical(path, ec));
+  }
+  return files;
 }
 
 bool all_open(const std::vector<Device*>& open, const std::vector<std::string>& ids) {
@@ -66,6 +89,8 @@ struct Runtime::Impl {
   bool validate = false;
   std::vector<PluginInfo> plugins;
   std::vector<RejectedPlugin> rejected;
+  // Usable devices that RuntimeOptions::devices left closed: named when a requested id is unknown.
+  std::vector<std::string> not_opened;
   std::vector<UnusableDevice> unusable;
   std::vector<std::shared_ptr<detail::PluginLibrary>> libraries;
   std::vector<std::unique_ptr<Device>> devices;
@@ -142,6 +167,7 @@ void Runtime::Impl::load(const PluginCandidate& candidate, const RuntimeOptions&
     if (!options.devices.empty() &&
         std::find(options.devices.begin(), options.devices.end(), id) == options.devices.end()) {
       logger->debug("device {} not opened (not in RuntimeOptions::devices)", id);
+      not_opened.push_back(id);
       continue;
     }
     plinth_device_t handle = nullptr;
@@ -195,17 +221,27 @@ Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<Impl>()) {
   if (!options.use_env_plugin_path) discovery.env_path = std::string();
   discovery.search_install_dir = options.use_default_plugin_dirs;
   discovery.search_exe_dir = options.use_default_plugin_dirs;
+  const auto named_files = named_plugin_files(options.plugin_paths, options.require_plugin_paths);
   std::vector<PluginCandidate> candidates = discover_plugins(discovery);
-  if (!options.devices.empty()) prefer_named_plugins(candidates, options.devices);
+  if (!options.devices.empty()) prefer_named_plugins(candidates, options.devices, named_files);
   for (const auto& candidate : candidates) {
-    if (!options.devices.empty() && all_open(m.device_ptrs, options.devices)) {
+    const bool named = named_files.count(candidate.path) != 0;
+    if (!named && !options.devices.empty() && all_open(m.device_ptrs, options.devices)) {
       m.logger->debug("plugin {} not loaded: every device in RuntimeOptions::devices is open",
                       candidate.path.string());
       continue;
     }
+    const std::size_t rejected_before = m.rejected.size();
     m.load(candidate, options);
+    if (named && options.require_plugin_paths && m.rejected.size() > rejected_before) {
+      throw Error(PLINTH_ERROR_INVALID_ARGUMENT,
+                  fmt::format("plugin '{}' could not be loaded: {}", candidate.path.string(), m.rejected.back().reason),
+                  "Runtime");
+    }
   }
-  if (m.devices.empty()) m.logger->warn("no usable device found ({} plugin(s) loaded)", m.plugins.size());
+  if (m.devices.empty() && m.not_opened.empty()) {
+    m.logger->warn("no usable device found ({} plugin(s) loaded)", m.plugins.size());
+  }
 
   const std::string faults = options.faults ? *options.faults : env_or("PLINTH_FAULT", "");
   for (const auto& fault : parse_faults(faults)) {
@@ -269,11 +305,18 @@ Device* Runtime::find_device(std::string_view id) const noexcept {
 
 Device& Runtime::device(std::string_view id) const {
   if (auto* d = find_device(id)) return *d;
-  std::vector<std::string> ids;
-  for (auto* d : impl_->device_ptrs) ids.push_back(d->id());
-  throw Error(PLINTH_ERROR_INVALID_ARGUMENT,
-              fmt::format("no device '{}' (available: {})", id, ids.empty() ? "none" : fmt::format("{}", fmt::join(ids, ", "))),
-              "Runtime::device");
+  std::vector<std::string> open;
+  for (auto* d : impl_->device_ptrs) open.push_back(d->id());
+  const auto list = [](const std::vector<std::string>& ids) {
+    return ids.empty() ? std::string("none") : fmt::format("{}", fmt::join(ids, ", "));
+  };
+  std::string message = fmt::format("no device '{}' (open: {}", id, list(open));
+  if (!impl_->not_opened.empty()) {
+    message += fmt::format("; also usable here but not opened: {}", list(impl_->not_opened));
+  }
+  if (!impl_->unusable.empty()) message += fmt::format("; {} unusable", impl_->unusable.size());
+  message += ")";
+  throw Error(PLINTH_ERROR_INVALID_ARGUMENT, std::move(message), "Runtime::device");
 }
 
 Device* Runtime::fallback_device() const noexcept { return impl_->fallback; }

@@ -125,9 +125,76 @@ TEST(Loader, MissingExplicitFileIsRejected) {
   CapturedLog log;
   auto o = plinth::test::coretest_options(log);
   o.plugin_paths = {kFakes / "libplinth-backend-nonexistent.so"};
+  o.require_plugin_paths = false;
   plinth::Runtime rt(o);
   ASSERT_EQ(rt.rejected_plugins().size(), 1u);
   EXPECT_EQ(rt.rejected_plugins()[0].reason, "file not found");
+}
+
+// Throws the Error a Runtime built from `o` raises, or fails the test when it builds.
+std::string construction_error(const plinth::RuntimeOptions& o) {
+  try {
+    plinth::Runtime rt(o);
+  } catch (const plinth::Error& e) {
+    EXPECT_EQ(e.status(), PLINTH_ERROR_INVALID_ARGUMENT);
+    return e.what();
+  }
+  ADD_FAILURE() << "the Runtime was built";
+  return {};
+}
+
+TEST(Loader, NamedPathsThatCannotLoadAreErrors) {
+  CapturedLog log;
+  auto o = plinth::test::coretest_options(log);
+  o.plugin_paths = {"/nonexistent/libplinth-backend-x.so"};
+  EXPECT_NE(construction_error(o).find("plugin path '/nonexistent/libplinth-backend-x.so' does not exist"),
+            std::string::npos);
+  o.plugin_paths = {"/nonexistent-dir"};
+  EXPECT_NE(construction_error(o).find("'/nonexistent-dir' does not exist"), std::string::npos);
+  o.plugin_paths = {kFakes / "libplinth-backend-nosymbol.so"};
+  const auto bad = construction_error(o);
+  EXPECT_NE(bad.find("libplinth-backend-nosymbol.so' could not be loaded: not a Plinth plugin: no exported symbol"),
+            std::string::npos)
+      << bad;
+  // A named directory is searched: what it holds may be rejected without failing the runtime.
+  o.plugin_paths = {kFakes, PLINTH_TEST_COREPLUGIN};
+  plinth::Runtime rt(o);
+  EXPECT_EQ(rt.devices().size(), 2u);
+  EXPECT_GE(rt.rejected_plugins().size(), 5u);
+}
+
+TEST(Loader, NamedPluginLoadsEvenWhenTheRequestedDeviceIsOpen) {
+  // The device asked for comes from the named directory; the named file after it is still loaded, and
+  // one that cannot load is still an error.
+  const auto dir = fs::temp_directory_path() / "plinth-loader-named";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(PLINTH_TEST_COREPLUGIN, dir / "libplinth-backend-coretest.so");
+  CapturedLog log;
+  auto o = plinth::test::coretest_options(log);
+  o.plugin_paths = {dir, kFakes / "libplinth-backend-initfail.so"};
+  o.devices = {"coretest:0"};
+  EXPECT_NE(construction_error(o).find("simulated init failure"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Loader, UnknownFilteredDeviceNamesTheDevicesThatExist) {
+  CapturedLog log;
+  auto o = plinth::test::coretest_options(log);
+  o.devices = {"coretest:7"};
+  plinth::Runtime rt(o);
+  EXPECT_TRUE(rt.devices().empty());
+  // Devices exist, so "no usable device found" would be false.
+  EXPECT_EQ(log.text().find("no usable device"), std::string::npos) << log.text();
+  try {
+    rt.device("coretest:7");
+    FAIL() << "expected an Error";
+  } catch (const plinth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no device 'coretest:7' (open: none; also usable here but not opened: "
+                                         "coretest:0, coretest:1; 1 unusable)"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Loader, SameFileLoadedOnceAndDuplicateNamesRejected) {
@@ -139,6 +206,7 @@ TEST(Loader, SameFileLoadedOnceAndDuplicateNamesRejected) {
   CapturedLog log;
   auto o = plinth::test::coretest_options(log);
   o.plugin_paths = {PLINTH_TEST_COREPLUGIN, dir / "a", dir / "libplinth-backend-copy.so"};
+  o.require_plugin_paths = false;  // the named copy is rejected; this test reads why
   {
     plinth::Runtime rt(o);
     EXPECT_EQ(rt.plugins().size(), 1u);

@@ -2,6 +2,7 @@
 # Install the build tree into a temporary prefix and use it from outside the source tree:
 #  1. `cmake --install` into WORK/prefix; the package files and headers must be there;
 #  2. a small consumer project (consumer/) finds the package and builds against every target;
+#     an application built against it finds the installed plugins, also after the prefix is moved;
 #  3. a copy of plugins/template, configured with only CMAKE_PREFIX_PATH, builds
 #     libplinth-backend-template.so, which must export plinth_plugin_init and nothing else;
 #  4. if the CLI was installed, `plinth cts --plugin <that .so> --level core` must pass.
@@ -56,6 +57,29 @@ step "building a consumer of the installed package"
   { cat "$work/consumer-build.log"; fail "consumer build failed"; }
 abi_version=$("$work/consumer/abi_c11")
 echo "   installed ABI headers say: $abi_version"
+
+step "finding the installed plugins from an application, in place and after moving the install"
+# Only the default search: the plugin directory must be found from where libplinth was loaded, not
+# from the prefix the build was configured with (which is not this one).
+check_found_plugins() {  # LABEL LIBDIR
+  local expected found
+  expected=$(find "$2/plinth/plugins" -name 'libplinth-backend-*.so' 2>/dev/null | wc -l)
+  env -u PLINTH_PLUGIN_PATH LD_LIBRARY_PATH="$2" "$work/consumer/find_plugins" > "$work/find-plugins.log" 2>&1 ||
+    { cat "$work/find-plugins.log"; fail "$1: the application found no plugin"; }
+  found=$(grep -c '^plugin ' "$work/find-plugins.log" || true)
+  sed 's/^/   /' "$work/find-plugins.log"
+  [[ "$found" -eq "$expected" && "$expected" -gt 0 ]] ||
+    fail "$1: the application loaded $found plugin(s); $expected are installed in $2/plinth/plugins"
+  if grep -v "^plugin .* $2/plinth/plugins/" "$work/find-plugins.log" | grep -q '^plugin '; then
+    fail "$1: a plugin was loaded from outside the install"
+  fi
+}
+libdir=$(cd "$prefix" && find . -name 'libplinth.so' -printf '%h\n' -quit)
+[[ -n "$libdir" ]] || fail "libplinth.so is not installed"
+check_found_plugins "installed in $prefix" "$prefix/${libdir#./}"
+mv "$prefix" "$work/moved"
+check_found_plugins "moved to $work/moved" "$work/moved/${libdir#./}"
+mv "$work/moved" "$prefix"
 
 step "building plugins/template out of tree"
 cp -r "$source_dir/plugins/template" "$work/template-src"

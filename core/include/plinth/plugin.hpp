@@ -2,7 +2,8 @@
 // The search order (DESIGN.md, "The ABI"):
 //   1. explicit paths given by the caller (files or directories),
 //   2. PLINTH_PLUGIN_PATH (colon-separated files or directories),
-//   3. the install's plugin directory (<libdir>/plinth/plugins, compiled in),
+//   3. the install's plugin directory: plinth/plugins beside the libplinth that is running, so a
+//      relocated install finds its plugins,
 //   4. next to the executable: <exe dir>/../lib/plinth/plugins, then <exe dir>.
 // In a directory, files named libplinth-backend-*.so are candidates (sorted by name). The same real
 // file is loaded once; a second plugin with an already loaded plugin name is rejected.
@@ -47,7 +48,8 @@ struct RejectedPlugin {
 // "file not found"); otherwise it is taken for a missing directory and skipped.
 PLINTH_CORE_API std::vector<PluginCandidate> discover_plugins(const DiscoveryOptions& options);
 
-// The directory compiled in as the install's plugin directory.
+// The install's plugin directory: <the directory libplinth was loaded from>/plinth/plugins (empty if
+// that location cannot be found).
 PLINTH_CORE_API std::filesystem::path install_plugin_dir();
 
 struct ProbeEntry {

@@ -28,6 +28,11 @@ struct RuntimeOptions {
   std::vector<std::filesystem::path> plugin_paths{};
   bool use_env_plugin_path = true;      // PLINTH_PLUGIN_PATH
   bool use_default_plugin_dirs = true;  // the install's plugin dir and next to the executable
+  // A path in plugin_paths that does not exist, or a named file that cannot be loaded (not a plugin,
+  // incompatible, failed to initialize or probe, or a name already taken), makes the constructor throw
+  // Error(INVALID_ARGUMENT) with the reason. False: it is only listed in rejected_plugins(), as
+  // anything the search finds is. Plugins found inside a named directory are never required.
+  bool require_plugin_paths = true;
   // Open only devices whose id is listed (empty: all). Others are not opened, and plugin loading
   // stops once every listed device is open (files named libplinth-backend-<name> for a listed
   // "<name>:N" are tried first), so later plugins are never loaded.
@@ -49,7 +54,8 @@ class PLINTH_CORE_API Runtime {
   ~Runtime();
 
   std::span<Device* const> devices() const noexcept;
-  Device& device(std::string_view id) const;        // throws Error(INVALID_ARGUMENT) listing known ids
+  // Throws Error(INVALID_ARGUMENT) listing the open devices and those RuntimeOptions::devices left closed.
+  Device& device(std::string_view id) const;
   Device* find_device(std::string_view id) const noexcept;
   Device* fallback_device() const noexcept;
 
