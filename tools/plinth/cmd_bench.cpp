@@ -60,7 +60,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   ops->add_option("--device", args->device, "Device id to measure (default: cpu:0 when present, else the first)");
   ops->add_option("--plugin", args->plugins,
                   "Backend plugin file or directory, searched before the default locations (repeatable);\n"
-                  "without --device, the first device of such a plugin is measured");
+                  "without --device, the first device of such a plugin is measured")
+      ->allow_extra_args(false);  // one path per --plugin, taken verbatim (see cli_support.hpp)
   ops->add_option("--repeat", args->repeat, "Timed repetitions per measurement (default: enough for ~0.3 s)")
       ->check(CLI::Range(1, 1000000));
   ops->add_option("--json", args->json, "Also write the results as JSON to this file");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/models/chat_template.hpp"
 #include "plinth/models/generate.hpp"
@@ -28,6 +29,7 @@ namespace {
 struct ChatArgs {
   std::string model = "SmolLM2-135M-Instruct";
   std::string device = "cpu:0";
+  std::vector<std::string> plugins;
   int context = 2048;
   int max_tokens = 512;
   models::SamplingOptions sampling{};
@@ -115,8 +117,8 @@ int run_chat(ChatArgs& args) {
   if (args.max_tokens < 1) throw std::invalid_argument("--max-tokens must be >= 1");
   const auto path = models::resolve_model(args.model);
 
-  Runtime runtime(RuntimeOptions{.devices = {args.device}});
-  const auto model = models::LlamaModel::load(runtime.device(args.device), path);
+  const OpenedDevice opened(args.device, args.plugins);
+  const auto model = models::LlamaModel::load(opened.device(), path);
   const auto tokenizer = models::load_gguf_tokenizer(model.file());
   const auto chat_template = models::ChatTemplate::from_gguf(model.file());
   models::LlamaSession session(model, std::min(args.context, model.config().context_length));
@@ -203,8 +205,9 @@ void add_chat_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--repeat-last-n", args->sampling.repeat_last_n,
                   "Tokens the repeat penalty looks back over")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Random seed (default: a random one)");
-  cmd->add_option("--stop", args->stop, "Stop string: the answer ends before it (repeatable)");
+  add_plugin_option(cmd, args->plugins);
+  add_seed_option(cmd, args->seed, "Random seed (default: a random one)");
+  add_verbatim_list_option(cmd, "--stop", args->stop, "Stop string: the answer ends before it (repeatable)");
   cmd->add_option("--system", args->system, "System message (default: the chat template's, if any)");
   cmd->add_flag("--verbose,-v", args->verbose, "Print token counts and speeds to stderr after each answer");
   cmd->callback([args, &exit_code] { exit_code = run_chat(*args); });

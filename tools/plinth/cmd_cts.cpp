@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/cts/cts.hpp"
 
@@ -104,7 +105,7 @@ void add_cts_command(CLI::App& app, int& exit_code) {
                   "default: lists/<plugin name>.txt from PLINTH_CTS_LIST_PATH or <exe dir>/../share/plinth/cts/lists");
   cmd->add_option("--filter,-f", args->filter, "Run only tests whose id matches GLOB (e.g. 'ops.matmul.*')")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed for the random inputs and shapes")->capture_default_str();
+  add_seed_option(cmd, args->seed, "Seed for the random inputs and shapes")->capture_default_str();
   cmd->add_option("--timeout", args->timeout, "Seconds a single test may take before it fails and stops the run")
       ->capture_default_str();
   cmd->add_flag("--no-isolate", args->no_isolate, "Run tests in this process (for debugging; a crash ends the run)");

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/device.hpp"
 #include "plinth/runtime.hpp"
@@ -157,7 +158,7 @@ void add_devices_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("devices", "List plugins and devices (and, with -v, what was rejected and why)");
   cmd->add_flag("-v,--verbose", args->verbose, "Also list rejected plugins and unusable devices with reasons");
   cmd->add_flag("--json", args->json, "Print JSON instead of text");
-  cmd->add_option("--plugin", args->plugins, "Plugin file or directory to load first (repeatable)");
+  add_plugin_option(cmd, args->plugins);
   cmd->callback([args, &exit_code] {
     RuntimeOptions options;
     for (const auto& p : args->plugins) options.plugin_paths.emplace_back(p);

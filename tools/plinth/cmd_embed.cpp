@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/models/bert_encoder.hpp"
 #include "plinth/models/model_store.hpp"
@@ -89,16 +90,8 @@ int run_embed(const EmbedArgs& args) {
   const std::vector<std::string> texts = collect_texts(args);
   const std::filesystem::path model = models::resolve_model(args.model);
 
-  RuntimeOptions options;
-  for (const auto& p : args.plugins) options.plugin_paths.emplace_back(p);
-  options.devices = {args.device};  // opening only the device asked for keeps start-up short
-  Runtime runtime(options);
-  if (runtime.find_device(args.device) == nullptr) {
-    options.devices.clear();
-    Runtime all(options);
-    all.device(args.device);  // throws listing the devices there are
-  }
-  Device& device = runtime.device(args.device);
+  const OpenedDevice opened(args.device, args.plugins);
+  Device& device = opened.device();
 
   const auto t0 = std::chrono::steady_clock::now();
   auto encoder = models::BertEncoder::load(device, model,
@@ -136,17 +129,18 @@ void add_embed_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EmbedArgs>();
   auto* cmd = app.add_subcommand(
       "embed",
-      "Sentence embeddings from a BERT-style encoder: prints JSON {\"model\", \"device\", \"dim\", "
-      "\"embeddings\"}\n"
-      "with one L2-normalized, mean-pooled row per text (in input order); timing goes to stderr");
-  cmd->add_option("texts", args->texts, "Texts to embed (after those of --file)");
+      "Sentence embeddings from a BERT-style encoder: `plinth embed [OPTIONS] TEXT...` prints JSON\n"
+      "{\"model\", \"device\", \"dim\", \"embeddings\"} with one L2-normalized, mean-pooled row per text\n"
+      "(those of --file first, then the TEXT arguments, each taken verbatim); timing goes to stderr");
+  // TEXT... arguments (after those of --file) reach the model byte for byte.
+  allow_verbatim_positionals(cmd);
   cmd->add_option(
          "--model", args->model,
          "Model directory (config.json, model.safetensors, tokenizer.json or vocab.txt), a .safetensors\n"
          "file with those beside it, or the name of a default model in the models cache")
       ->capture_default_str();
   cmd->add_option("--device", args->device, "Device id to run on")->capture_default_str();
-  cmd->add_option("--plugin", args->plugins, "Backend plugin file or directory to load first (repeatable)");
+  add_plugin_option(cmd, args->plugins);
   cmd->add_option("--file", args->file,
                   "Read texts from this file, one per line (blank lines skipped); - reads stdin");
   cmd->add_option("--batch-size", args->batch_size, "Sequences per launch")
@@ -160,7 +154,10 @@ void add_embed_command(CLI::App& app, int& exit_code) {
          "Device dtype of the weight matrices (f16/bf16 fall back to f32 where the device lacks them)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}))
       ->capture_default_str();
-  cmd->callback([args, &exit_code] { exit_code = run_embed(*args); });
+  cmd->callback([cmd, args, &exit_code] {
+    args->texts = verbatim_positionals(*cmd);
+    exit_code = run_embed(*args);
+  });
 }
 
 }  // namespace plinth::cli

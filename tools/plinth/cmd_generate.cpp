@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/models/chat_template.hpp"
 #include "plinth/models/generate.hpp"
@@ -29,6 +30,7 @@ constexpr const char* kDefaultDecoder = "SmolLM2-135M-Instruct";
 struct GenerateArgs {
   std::string model = kDefaultDecoder;
   std::string device = "cpu:0";
+  std::vector<std::string> plugins;
   int context = 2048;
   int max_tokens = 128;
   models::SamplingOptions sampling{};
@@ -52,8 +54,9 @@ void add_sampling_options(CLI::App* cmd, GenerateArgs& a) {
   cmd->add_option("--repeat-penalty", a.sampling.repetition_penalty, "1 = off")->capture_default_str();
   cmd->add_option("--repeat-last-n", a.sampling.repeat_last_n, "Tokens the repeat penalty looks back over")
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Random seed (default: a random one, printed at the end)");
-  cmd->add_option("--stop", a.stop, "Stop string: generation ends before it (repeatable)");
+  add_plugin_option(cmd, a.plugins);
+  add_seed_option(cmd, a.seed, "Random seed (default: a random one, printed at the end)");
+  add_verbatim_list_option(cmd, "--stop", a.stop, "Stop string: generation ends before it (repeatable)");
 }
 
 void print_stats(const models::GenerateStats& s, uint64_t seed) {
@@ -70,8 +73,8 @@ int run_generate(GenerateArgs& args) {
   if (args.max_tokens < 0) throw std::invalid_argument("--max-tokens must be >= 0");
   const auto path = models::resolve_model(args.model);
 
-  Runtime runtime(RuntimeOptions{.devices = {args.device}});
-  const auto model = models::LlamaModel::load(runtime.device(args.device), path);
+  const OpenedDevice opened(args.device, args.plugins);
+  const auto model = models::LlamaModel::load(opened.device(), path);
   const auto tokenizer = models::load_gguf_tokenizer(model.file());
   const int context = std::min(args.context, model.config().context_length);
   models::LlamaSession session(model, context);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/plinth.hpp"
 
@@ -305,9 +306,9 @@ int run(const RunArgs& args) {
 void add_run_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Run a small transformer block on every device and compare the results");
-  cmd->add_option("--device", args->devices, "Device id to run on, e.g. cpu:0 (repeatable; default: all)");
-  cmd->add_option("--plugin", args->plugins, "Plugin file or directory to load first (repeatable)");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
+  add_verbatim_list_option(cmd, "--device", args->devices, "Device id to run on, e.g. cpu:0 (repeatable; default: all)");
+  add_plugin_option(cmd, args->plugins);
+  add_seed_option(cmd, args->seed, "Seed of the random inputs")->capture_default_str();
   cmd->add_option("--iterations", args->iterations, "Timed runs per device (the best is printed)")
       ->capture_default_str();
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
