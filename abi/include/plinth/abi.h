@@ -3,9 +3,18 @@
  *
  * This header is the whole contract between the Plinth host (the core runtime, the conformance suite,
  * or any other program) and a backend plugin. It is plain C11 with no dependencies beyond <stddef.h>
- * and <stdint.h>, so a plugin can be written in any language that speaks the C ABI.
+ * and <stdint.h>, so a plugin can be written in any language that speaks the C ABI. The numbered rules
+ * below hold for every entry; each entry's comment adds only what is particular to it. docs/abi.md
+ * explains why the rules are what they are.
  *
- * Rules every part of this header follows (docs/abi.md explains why):
+ * How entries and fields are documented
+ *  - Tags. [in]: read by the callee. [out]: written by the callee. [in,out]: both. [optional]: a
+ *    pointer that may be NULL, or a table entry that may be NULL ("not implemented"); a pointer
+ *    without it is required, and NULL there is INVALID_ARGUMENT. [range(0, n)]: points to n elements
+ *    (or bytes), indices 0..n-1. REQUIRED marks table entries that are never NULL.
+ *  - Status codes are written without their PLINTH_ERROR_ prefix. "Errors:" names each code the
+ *    entry returns for its own reasons, with the trigger; "Also:" names the common errors of rule 5
+ *    that apply to it. An entry returns no other code.
  *
  *  1. One exported symbol. A plugin exports exactly `plinth_plugin_init` (PLINTH_PLUGIN_ENTRY_NAME).
  *     The host passes its ABI version and its services; the plugin returns its function table.
@@ -18,26 +27,115 @@
  *     uses only the fields that lie entirely inside struct_size and defaults the rest (zero, unless the
  *     field's documentation names another default). A smaller struct from an older peer is never an
  *     error; a struct_size smaller than the struct's first version is PLINTH_ERROR_INVALID_ARGUMENT.
- *     When the callee fills an [out] struct, the caller sets struct_size first and the callee writes
- *     only the fields inside it.
+ *     When the callee fills an [out] struct, the caller sets struct_size (and next) first and the
+ *     callee writes only the fields inside it, leaving struct_size, next and every byte beyond alone.
  *
  *  3. Append-only. New fields go at the end of structs, new entries at the end of the function table,
  *     new ops and dtypes get new numbers. Nothing is removed, reordered or retyped within a major
  *     version. Layouts are pinned by static asserts (abi/src/abi_layout.c) and by an abidiff check
  *     against abi/baseline in CI.
  *
- *  4. Errors are status codes. No entry throws, aborts or exits. Every entry returns plinth_status_t
- *     (or a documented value); after a failure, `last_error_message` and `last_error_vendor_code`
- *     return the detail for the calling thread.
+ *  4. Errors are status codes. No entry throws, aborts or exits. Every entry returns plinth_status_t,
+ *     except last_error_message and last_error_vendor_code, which never fail. After each call, those
+ *     two describe it for the calling thread: a non-empty message naming the entry, the operand and
+ *     the problem for every error, and "" after PLINTH_OK. Two exceptions: op_supports answering 0
+ *     returns PLINTH_OK with the reason as its message, and NOT_READY is not an error — it needs no
+ *     message (the message is then unspecified) and a host neither logs nor reports it. Calls on
+ *     other threads never change this thread's message.
+ *     A call that returns an error had no effect: it created, destroyed and enqueued nothing, and an
+ *     [out] handle is left as the host set it (other [out] values are unspecified). Exceptions:
+ *     stream_synchronize waited before reporting (rule 9), and graph_end_capture ends the capture
+ *     whatever it returns (except INVALID_ARGUMENT). When several triggers hold at once, the plugin
+ *     may return the code of any of them.
  *
- *  5. Thread safety. Every entry may be called from any thread at any time, unless its documentation
- *     says otherwise. Work submitted to one stream executes in submission order, whichever threads
- *     submitted it. Destroying an object while another thread uses it is a host bug.
+ *  5. Common errors. Besides its own errors, an entry may return these (its "Also:" line says which):
+ *       INVALID_ARGUMENT  a handle, or a pointer not marked [optional], is NULL; an [in] or [in,out]
+ *                         struct's struct_size is below its v1.0 size; handles of different devices
+ *                         are passed together (rule 8). A handle that was destroyed, belongs to a
+ *                         closed device or comes from another plugin is a host error: a plugin should
+ *                         detect it and return INVALID_ARGUMENT, but need not.
+ *       OUT_OF_MEMORY     host or device memory the call itself needs ran out; nothing leaked and the
+ *                         device stays usable.
+ *       DEVICE_LOST       the device is lost (rule 10).
+ *       INTERNAL          a plugin bug or an unexpected driver error; see last_error_vendor_code.
  *
- *  6. Ownership. Handles returned by `*_create`/`*_alloc`/`*_open` are owned by the host until it
- *     passes them to the matching `*_destroy`/`*_free`/`*_close`. Strings returned by the plugin are
- *     owned by the plugin; their lifetime is documented per entry. Pointers passed in by the host are
- *     borrowed for the duration of the call only, unless documented otherwise.
+ *  6. Thread safety. Every entry may be called from any thread, concurrently with any other, with
+ *     these limits: the host calls plinth_plugin_init and shutdown while no other call into the
+ *     plugin is in progress; destroying an object (or closing its device) while another thread still
+ *     uses it is a host error. Work submitted to one stream executes in submission order, whichever
+ *     threads submitted it; calls that race on one stream are ordered as the plugin serializes them.
+ *     The host's log callback may run on any plugin thread, concurrently, and must not call into the
+ *     plugin. Entries with further limits say so.
+ *
+ *  7. Ownership and lifetime.
+ *     - Handles returned by device_open, buffer_alloc, stream_create, event_create and
+ *       graph_end_capture are owned by the host. Each stays valid until the host passes it to
+ *       device_close, buffer_free, stream_destroy, event_destroy or graph_destroy, or until its
+ *       device is closed: device_close frees every object of the device, and the host must not use
+ *       their handles afterwards, not even to destroy them. After shutdown no handle is valid.
+ *     - Destroying cannot fail for a live handle: buffer_free, stream_destroy, event_destroy,
+ *       graph_destroy and device_close return PLINTH_OK and release everything, also with
+ *       asynchronous errors pending and after device loss (rule 10). They return INVALID_ARGUMENT
+ *       only for a NULL or unknown handle.
+ *     - The function table and its name and version strings are static in the plugin: valid as
+ *       long as the library is loaded. Entries may be called only between a successful
+ *       plinth_plugin_init and shutdown (plinth_plugin_init says what a failed one allows).
+ *     - last_error_message's string is the plugin's, valid until the same thread's next call into the
+ *       plugin (other than last_error_message and last_error_vendor_code), that thread's exit, or
+ *       shutdown. buffer_map's pointer is valid until buffer_unmap or buffer_free of that buffer, or
+ *       device_close.
+ *     - Structs and arrays the plugin fills (probe entries, device properties) belong to the host.
+ *     - Pointers the host passes in are borrowed for the duration of the call and never kept, except:
+ *       `host` of plinth_plugin_init (until shutdown returns); `src` of copy_host_to_buffer and `dst`
+ *       of copy_buffer_to_host (until that copy has finished, rule 9); and the host memory of copies
+ *       captured into a graph (until the graph is destroyed and its last replay has finished). An op
+ *       call, its tensors and its params are borrowed for op_supports/op_launch only; the plugin
+ *       copies what it needs later.
+ *
+ *  8. Devices. A device is what one device_open call returns. Opening the same index twice gives two
+ *     distinct devices that share the hardware and its memory but no objects: each has its own
+ *     buffers, streams, events and graphs, and closing one leaves the other working. An object belongs
+ *     to the device it was created on (a graph to the device of the stream that captured it).
+ *     "Same device" means the same device handle, not the same index. Every entry that takes several
+ *     handles requires them to belong to one device and returns INVALID_ARGUMENT otherwise:
+ *     copy_host_to_buffer, copy_buffer_to_host and copy_buffer (stream and buffers), event_record and
+ *     stream_wait_event (event and stream), event_elapsed_ms (both events), graph_launch (graph and
+ *     stream) and op_launch (stream and every tensor's buffer). No entry orders or moves work across
+ *     devices: the host waits for one device (stream_synchronize, event_synchronize) before it
+ *     submits to another, and moves data through host memory.
+ *
+ *  9. Asynchronous execution and errors. The submitting entries — copy_host_to_buffer,
+ *     copy_buffer_to_host, copy_buffer, op_launch, event_record, stream_wait_event and graph_launch —
+ *     check their arguments, enqueue the work on the stream and return; the work runs later, in
+ *     stream order (a plugin may also run it before returning). Their status is about the call
+ *     only. Work has finished once stream_synchronize of its stream, or stream_destroy of it, has
+ *     returned, or once an event recorded after it on that stream has completed (event_synchronize
+ *     returned, or event_query returned PLINTH_OK).
+ *     Work that fails while it runs leaves an asynchronous error on its stream: INVALID_ARGUMENT for
+ *     a value in device memory out of its range (a get_rows index, an attention kv_lens; plinth/ops.h),
+ *     OUT_OF_MEMORY, INTERNAL or DEVICE_LOST. The outputs of failed work are undefined; later work on
+ *     the stream still runs, in order. The next stream_synchronize of that stream returns the first
+ *     such error (its message may mention the others) and clears them: the error is not sticky, and
+ *     another stream_synchronize returns PLINTH_OK unless more work failed. DEVICE_LOST alone stays
+ *     (rule 10). No other entry reports asynchronous errors, except that any entry may return
+ *     DEVICE_LOST; event_synchronize and event_query report completion only, and stream_destroy and
+ *     device_close discard pending errors. A plugin that checks data-dependent values at submission
+ *     may return their INVALID_ARGUMENT from the submitting call instead (then the call had no effect).
+ *
+ * 10. Device loss. A device is lost when its hardware or driver fails for good (a GPU fault, a reset,
+ *     a removed card); the plugin may notice during any call. From the first DEVICE_LOST returned for
+ *     a device or any of its objects, the device stays lost:
+ *     - every entry that creates an object on it, submits work to it or waits for it returns
+ *       DEVICE_LOST, promptly: no wait hangs on a lost device. Entries that only read what the plugin
+ *       holds (device_get_properties, device_memory_info, buffer_map, buffer_unmap, op_supports) may
+ *       still succeed;
+ *     - the destroy entries and device_close return PLINTH_OK and free everything without waiting
+ *       for work that will never finish (rule 7);
+ *     - queued work is abandoned: its outputs, and the host memory of pending copy_buffer_to_host
+ *       calls, are undefined;
+ *     - other devices opened on the same hardware may be lost too; other hardware is not affected.
+ *     The host recovers by closing the device and, once probe reports the hardware usable, opening it
+ *     again. plinth_plugin_init, shutdown, probe and the error entries are never affected.
  */
 #ifndef PLINTH_ABI_H_
 #define PLINTH_ABI_H_
