@@ -176,8 +176,8 @@ typedef int32_t plinth_status_t;
 #define PLINTH_ERROR_INVALID_ARGUMENT 1          /**< A parameter is malformed (NULL, bad size, bad shape). */
 #define PLINTH_ERROR_UNSUPPORTED 2               /**< Valid request this plugin/device does not implement. */
 #define PLINTH_ERROR_OUT_OF_MEMORY 3             /**< An allocation failed; nothing was leaked. */
-#define PLINTH_ERROR_DEVICE_LOST 4               /**< The device is unusable; only destroy calls remain valid. */
-#define PLINTH_ERROR_NOT_READY 5                 /**< Work not finished yet (event_query); not a failure. */
+#define PLINTH_ERROR_DEVICE_LOST 4               /**< The device is gone for good (rule 10). */
+#define PLINTH_ERROR_NOT_READY 5                 /**< Not finished (event_query); not a failure (rule 4). */
 #define PLINTH_ERROR_INCOMPATIBLE_VERSION 6      /**< Host and plugin ABI majors differ. */
 #define PLINTH_ERROR_OUT_OF_RANGE 7              /**< An offset/size/index lies outside its object. */
 #define PLINTH_ERROR_INVALID_STATE 8             /**< Call not valid now (e.g. map of a mapped buffer). */
@@ -196,28 +196,30 @@ typedef int32_t plinth_status_t;
 
 /**
  * What the host offers the plugin. Passed to plinth_plugin_init; the plugin may keep the pointer
- * until its `shutdown` entry returns (the host keeps the struct alive that long).
+ * until its `shutdown` entry returns (the host keeps the struct alive and unchanged that long).
+ * Every field is [in].
  */
 typedef struct plinth_host_services {
-  uint32_t struct_size; /**< sizeof(plinth_host_services_t) as compiled by the host. */
-  uint32_t abi_major;   /**< The host's PLINTH_ABI_VERSION_MAJOR. */
-  const void* next;     /**< Extension chain; NULL in v1.0. */
-  uint32_t abi_minor;   /**< The host's PLINTH_ABI_VERSION_MINOR. */
-  uint32_t reserved0;   /**< Zero. */
+  uint32_t struct_size; /**< [in] sizeof(plinth_host_services_t) as compiled by the host. */
+  uint32_t abi_major;   /**< [in] The host's PLINTH_ABI_VERSION_MAJOR. */
+  const void* next;     /**< [in] Extension chain; NULL in v1.0. */
+  uint32_t abi_minor;   /**< [in] The host's PLINTH_ABI_VERSION_MINOR. */
+  uint32_t reserved0;   /**< [in] Zero. */
   /**
-   * Log sink. May be NULL (then the plugin stays silent). Thread-safe; may be called from any
-   * plugin thread. [in] level: PLINTH_LOG_*; [in] message: NUL-terminated UTF-8, borrowed for the
-   * call; [in] user_data: `log_user_data` below.
+   * [in][optional] Log sink; NULL means the plugin stays silent. Thread-safe: the plugin may call it
+   * from any of its threads, concurrently, until shutdown returns, never afterwards. It must not call
+   * into the plugin. Parameters: [in] user_data: `log_user_data` below; [in] level: PLINTH_LOG_*;
+   * [in] message: NUL-terminated UTF-8, borrowed for the call.
    */
   void (*log)(void* user_data, int32_t level, const char* message);
-  void* log_user_data; /**< Opaque, passed back to `log`. */
+  void* log_user_data; /**< [in][optional] Opaque, passed back to `log`; never dereferenced by the plugin. */
 } plinth_host_services_t;
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Handles                                                                                          */
 /* ------------------------------------------------------------------------------------------------ */
 
-/** Opaque handles. Their structs are defined only inside the plugin. */
+/** Opaque handles. Their structs are defined only inside the plugin; ownership in rule 7. */
 typedef struct plinth_device_s* plinth_device_t;
 typedef struct plinth_buffer_s* plinth_buffer_t;
 typedef struct plinth_stream_s* plinth_stream_t;
@@ -234,15 +236,16 @@ typedef struct plinth_graph_s* plinth_graph_t;
 /**
  * One probe result: a device the plugin found (usable or not), or, when index is UINT32_MAX, a
  * plugin-wide reason for having no usable device ("libcuda.so.1 not found", "no ICD installed").
+ * usable is 1 exactly when reason is ""; a plugin-wide entry is never usable and has name "".
  */
 typedef struct plinth_probe_entry {
-  uint32_t struct_size;          /**< Set by the host; the plugin fills fields inside it. */
-  uint32_t index;                /**< [out] Device index for device_open, or UINT32_MAX (plugin-wide). */
+  uint32_t struct_size;          /**< [in] Set by the host in each element. */
+  uint32_t index;                /**< [out] Index for device_open (< probe's count), or UINT32_MAX. */
   const void* next;              /**< [in] Extension chain; NULL. */
   uint32_t usable;               /**< [out] 1 if device_open(index) is expected to succeed, else 0. */
   uint32_t reserved0;            /**< [out] Zero. */
   char name[PLINTH_NAME_MAX];    /**< [out] Device name, NUL-terminated ("" for plugin-wide entries). */
-  char reason[PLINTH_REASON_MAX];/**< [out] Why it is unusable, NUL-terminated; "" when usable. */
+  char reason[PLINTH_REASON_MAX];/**< [out] Why it is unusable (actionable), NUL-terminated; "" if usable. */
 } plinth_probe_entry_t;
 
 /** Device classes. */
@@ -252,7 +255,7 @@ typedef struct plinth_probe_entry {
 #define PLINTH_DEVICE_TYPE_ACCELERATOR 3
 #define PLINTH_DEVICE_TYPE_VIRTUAL 4 /**< Emulated or software device (a template, lavapipe). */
 
-/** Feature bits in plinth_device_properties_t.features. */
+/** Feature bits in plinth_device_properties_t.features. A plugin sets only bits whose entries work. */
 #define PLINTH_FEATURE_F16 (1ull << 0)          /**< f16 storage in ops that take it. */
 #define PLINTH_FEATURE_BF16 (1ull << 1)         /**< bf16 storage in ops that take it. */
 #define PLINTH_FEATURE_INT8 (1ull << 2)         /**< int8 arithmetic (quantized kernels). */
@@ -263,20 +266,23 @@ typedef struct plinth_probe_entry {
 #define PLINTH_FEATURE_TIMESTAMPS (1ull << 7)   /**< Timing events (event_elapsed_ms) work. */
 #define PLINTH_FEATURE_UNIFIED_MEMORY (1ull << 8)/**< Device memory is host memory (mappable). */
 
-/** Device properties. The host sets struct_size; device_get_properties fills fields inside it. */
+/**
+ * Device properties. The host sets struct_size and next; device_get_properties fills the fields
+ * inside struct_size. Strings are NUL-terminated. The values do not change while the device is open.
+ */
 typedef struct plinth_device_properties {
-  uint32_t struct_size;                /**< Set by the host. */
+  uint32_t struct_size;                /**< [in] Set by the host. */
   uint32_t device_type;                /**< [out] PLINTH_DEVICE_TYPE_*. */
   const void* next;                    /**< [in] Extension chain; NULL. */
-  char name[PLINTH_NAME_MAX];          /**< [out] Marketing name ("NVIDIA H100", "llvmpipe"). */
+  char name[PLINTH_NAME_MAX];          /**< [out] Marketing name ("NVIDIA H100", "llvmpipe"), non-empty. */
   char vendor[PLINTH_NAME_MAX];        /**< [out] Vendor name. */
   char arch[PLINTH_NAME_MAX];          /**< [out] Architecture ("sm_90", "gfx90a", "x86-64-avx512"). */
   char driver_version[PLINTH_NAME_MAX];/**< [out] Driver/runtime version string, or "". */
-  uint64_t total_memory;               /**< [out] Bytes of device memory. */
-  uint64_t max_allocation;             /**< [out] Largest single buffer in bytes. */
-  uint64_t max_op_range;               /**< [out] Largest tensor span one op may address, bytes. */
-  uint64_t features;                   /**< [out] PLINTH_FEATURE_* bits. */
-  uint32_t compute_units;              /**< [out] SMs, CUs, or CPU threads used. */
+  uint64_t total_memory;               /**< [out] Bytes of the hardware's memory (all its devices), > 0. */
+  uint64_t max_allocation;             /**< [out] Largest single buffer in bytes, > 0. */
+  uint64_t max_op_range;               /**< [out] Largest tensor span one op may address, bytes, > 0. */
+  uint64_t features;                   /**< [out] PLINTH_FEATURE_* bits known to the table's minor. */
+  uint32_t compute_units;              /**< [out] SMs, CUs, or CPU threads used; > 0. */
   uint32_t min_alignment;              /**< [out] Alignment every buffer has, bytes (power of two). */
   uint32_t subgroup_size;              /**< [out] Subgroup/warp width, 1 if none. */
   uint32_t vendor_id;                  /**< [out] PCI vendor id, 0 if none. */
@@ -292,13 +298,13 @@ typedef struct plinth_device_properties {
 #define PLINTH_MEMORY_HOST_PINNED 1 /**< Host memory the device reaches fast; always mappable. */
 #define PLINTH_MEMORY_SHARED 2      /**< Visible to host and device (managed/unified); mappable. */
 
-/** A buffer request. */
+/** A buffer request. Every field is [in]; borrowed for the buffer_alloc call. */
 typedef struct plinth_buffer_desc {
-  uint32_t struct_size; /**< sizeof as compiled by the host. */
-  uint32_t memory_kind; /**< PLINTH_MEMORY_*. */
-  const void* next;     /**< Extension chain; NULL. */
-  uint64_t size;        /**< Bytes, > 0. */
-  uint64_t alignment;   /**< Requested alignment (power of two) or 0 for min_alignment. */
+  uint32_t struct_size; /**< [in] sizeof as compiled by the host. */
+  uint32_t memory_kind; /**< [in] PLINTH_MEMORY_*. */
+  const void* next;     /**< [in] Extension chain; NULL. */
+  uint64_t size;        /**< [in] Bytes, > 0. */
+  uint64_t alignment;   /**< [in] Requested alignment (power of two) or 0 for min_alignment. */
 } plinth_buffer_desc_t;
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -328,20 +334,22 @@ typedef int32_t plinth_dtype_t;
  * A tensor view: a buffer region described by a shape and byte strides. dims[0] is the outermost
  * dimension; dims[ndim-1] the innermost. Element (i0,..,i{n-1}) lives at
  * offset + sum(ik * strides[k]) bytes. Strides may be 0 (broadcast) but not negative.
- * For block-quantized dtypes the innermost dimension must be a multiple of 32 and packed as
- * consecutive blocks; strides[ndim-1] is ignored and the other strides are in bytes between rows.
- * Unused trailing entries of dims/strides (k >= ndim) are ignored.
+ * For block-quantized dtypes ndim is at least 1, the innermost dimension must be a multiple of 32
+ * and packed as consecutive blocks; strides[ndim-1] is ignored and the other strides are in bytes
+ * between rows. Unused trailing entries of dims/strides (k >= ndim) are ignored. A tensor of zero
+ * elements is valid. In op_launch `buffer` is a live buffer of the stream's device; op_supports does
+ * not use it. Every field is [in]; the struct is borrowed for the op_supports/op_launch call.
  */
 typedef struct plinth_tensor {
-  uint32_t struct_size;               /**< sizeof(plinth_tensor_t) as compiled by the host. */
-  plinth_dtype_t dtype;               /**< PLINTH_DTYPE_*. */
-  const void* next;                   /**< Extension chain; NULL. */
-  plinth_buffer_t buffer;             /**< Borrowed; NULL only in op_supports queries. */
-  uint64_t offset;                    /**< Byte offset of element (0,..,0) in buffer. */
-  uint32_t ndim;                      /**< 1..PLINTH_MAX_DIMS (0 = scalar, treated as one element). */
-  uint32_t reserved0;                 /**< Zero. */
-  int64_t dims[PLINTH_MAX_DIMS];      /**< Extent of each dimension, >= 0. */
-  int64_t strides[PLINTH_MAX_DIMS];   /**< Byte stride of each dimension, >= 0. */
+  uint32_t struct_size;               /**< [in] sizeof(plinth_tensor_t) as compiled by the host. */
+  plinth_dtype_t dtype;               /**< [in] PLINTH_DTYPE_*. */
+  const void* next;                   /**< [in] Extension chain; NULL. */
+  plinth_buffer_t buffer;             /**< [in] Borrowed; NULL allowed only in op_supports. */
+  uint64_t offset;                    /**< [in] Byte offset of element (0,..,0) in buffer; any alignment. */
+  uint32_t ndim;                      /**< [in] 0..PLINTH_MAX_DIMS; 0 is a scalar of one element. */
+  uint32_t reserved0;                 /**< [in] Zero. */
+  int64_t dims[PLINTH_MAX_DIMS];      /**< [in][range(0, ndim)] Extent of each dimension, >= 0. */
+  int64_t strides[PLINTH_MAX_DIMS];   /**< [in][range(0, ndim)] Byte stride of each dimension, >= 0. */
 } plinth_tensor_t;
 
 /** Op identifiers (the catalogue, see plinth/ops.h). */
@@ -349,20 +357,21 @@ typedef int32_t plinth_op_t;
 
 /**
  * One op invocation. `inputs` and `outputs` are arrays of pointers (so each tensor's struct_size can
- * differ); an optional operand is a NULL pointer in its slot. `params` points at the op's parameter
- * struct from plinth/ops.h (which starts with struct_size), or is NULL for ops without parameters.
- * Everything is borrowed for the duration of the call; the plugin copies what it needs to run the
- * work later.
+ * differ); an optional operand is a NULL pointer in its slot, and trailing optional slots may be
+ * left out of num_inputs. `inputs` may be NULL only when num_inputs is 0. `params` points at the op's
+ * parameter struct from plinth/ops.h (which starts with struct_size); NULL means the op's defaults,
+ * except for FILL, SCALE and TOP_K, which require theirs. Everything is [in] and borrowed for the
+ * duration of the call; the plugin copies what it needs to run the work later.
  */
 typedef struct plinth_op_call {
-  uint32_t struct_size;                   /**< sizeof(plinth_op_call_t) as compiled by the host. */
-  plinth_op_t op;                         /**< PLINTH_OP_*. */
-  const void* next;                       /**< Extension chain; NULL. */
-  const plinth_tensor_t* const* inputs;   /**< num_inputs pointers; slots may be NULL (optional). */
-  const plinth_tensor_t* const* outputs;  /**< num_outputs pointers, none NULL. */
-  uint32_t num_inputs;
-  uint32_t num_outputs;
-  const void* params;                     /**< Op parameter struct, or NULL. */
+  uint32_t struct_size;                   /**< [in] sizeof(plinth_op_call_t) as compiled by the host. */
+  plinth_op_t op;                         /**< [in] PLINTH_OP_*. */
+  const void* next;                       /**< [in] Extension chain; NULL. */
+  const plinth_tensor_t* const* inputs;   /**< [in][range(0, num_inputs)] Slots may be NULL (optional). */
+  const plinth_tensor_t* const* outputs;  /**< [in][range(0, num_outputs)] No slot NULL. */
+  uint32_t num_inputs;                    /**< [in] From the op's required inputs to all its slots. */
+  uint32_t num_outputs;                   /**< [in] Exactly the op's number of outputs. */
+  const void* params;                     /**< [in][optional] Op parameter struct, or NULL (defaults). */
 } plinth_op_call_t;
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -370,147 +379,250 @@ typedef struct plinth_op_call {
 /* ------------------------------------------------------------------------------------------------ */
 
 /**
- * Everything a plugin implements. Returned by plinth_plugin_init; owned by the plugin and valid
- * until `shutdown` returns. The host calls only entries that lie inside struct_size; a NULL entry
- * means "not implemented" (the host reports it or emulates: graphs are emulated by the core).
- * Entries marked REQUIRED must be non-NULL.
+ * Everything a plugin implements. Returned by plinth_plugin_init; owned by the plugin and static
+ * (rule 7). The host calls only entries that lie inside struct_size; a NULL entry means "not
+ * implemented" (the host reports it or emulates: graphs are emulated by the core). Entries marked
+ * REQUIRED must be non-NULL. The fields before the entries are [out], written by the plugin: at minor
+ * 0 struct_size is exactly the v1.0 size; name is non-empty without ':', ' ', '@' or ','; version is
+ * non-NULL.
  */
 typedef struct plinth_plugin_api {
-  uint32_t struct_size;   /**< sizeof(plinth_plugin_api_t) the plugin was compiled with. */
-  uint32_t abi_major;     /**< The plugin's PLINTH_ABI_VERSION_MAJOR. */
-  const void* next;       /**< Extension chain; NULL in v1.0. */
-  uint32_t abi_minor;     /**< The plugin's PLINTH_ABI_VERSION_MINOR. */
-  uint32_t reserved0;     /**< Zero. */
-  const char* name;       /**< Short plugin name used in device ids ("cpu", "vulkan"); static. */
-  const char* version;    /**< Plugin build version string; static. */
+  uint32_t struct_size;   /**< [out] sizeof(plinth_plugin_api_t) the plugin was compiled with. */
+  uint32_t abi_major;     /**< [out] The plugin's PLINTH_ABI_VERSION_MAJOR. */
+  const void* next;       /**< [out] Extension chain; NULL in v1.0. */
+  uint32_t abi_minor;     /**< [out] The plugin's PLINTH_ABI_VERSION_MINOR. */
+  uint32_t reserved0;     /**< [out] Zero. */
+  const char* name;       /**< [out] Short plugin name used in device ids ("cpu", "vulkan"); static. */
+  const char* version;    /**< [out] Plugin build version string; static. */
 
   /* ---- Errors -------------------------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Message describing the last failed call made *on this thread*, NUL-terminated UTF-8.
-   * Returns "" if the last call succeeded or none failed yet, with one exception: after op_supports
-   * answers 0 (and returns PLINTH_OK) it holds the reason the call is unsupported. The string is owned by the plugin and
-   * valid until the next call on this thread. Never fails.
+   * REQUIRED. The message of the calling thread's most recent call into this plugin (rule 4):
+   * NUL-terminated UTF-8, never NULL; "" when that call returned PLINTH_OK (op_supports answering 0
+   * excepted) or when the thread has made no call yet. Calling it changes nothing.
+   * Returns: [out] a string owned by the plugin, valid until the same thread's next call into the
+   * plugin other than last_error_message/last_error_vendor_code, its exit, or shutdown (rule 7).
+   * After a failed plinth_plugin_init that set *out_api it may be called, except after
+   * INCOMPATIBLE_VERSION. Never fails.
    */
   const char* (*last_error_message)(void);
 
   /**
-   * Vendor error code of the last failed call on this thread (a CUresult, VkResult, ...), or 0.
-   * Never fails. May be NULL.
+   * [optional] The vendor error code (a CUresult, VkResult, ...) of the calling thread's most recent
+   * call into this plugin, or 0 when it succeeded or has none. Same rules as last_error_message.
+   * Never fails.
    */
   int64_t (*last_error_vendor_code)(void);
 
   /* ---- Lifetime and discovery ---------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Release everything the plugin holds. All devices must already be closed (a plugin may
-   * reclaim leaked objects but must not crash). No entry may be called afterwards.
+   * REQUIRED. Release everything the plugin holds and end the initialization. The host closes every
+   * device first; a plugin may reclaim what is still open but must not crash. The plugin stops its
+   * own threads and never calls the host's log afterwards. No other call may be in progress, and
+   * none may follow except plinth_plugin_init, which starts afresh (rule 6).
+   * Errors: INTERNAL only (a plugin bug; the plugin is shut down all the same).
    */
   plinth_status_t (*shutdown)(void);
 
   /**
    * REQUIRED. Side-effect-free discovery: fills up to `capacity` entries and sets *out_count to the
-   * number of entries that exist (so a call with capacity 0 counts). Includes unusable devices and
-   * plugin-wide reasons. Opens nothing that outlives the call and never fails merely because no
-   * device exists: "no driver" is an entry with usable = 0 and a reason.
-   * [out] entries: array of `capacity` structs, each entries[0].struct_size bytes long (the host's
-   * sizeof, which may differ from the plugin's: element i starts at byte i * entries[0].struct_size);
-   * the host sets struct_size in every element. May be NULL if capacity is 0.
-   * [in] capacity. [out] out_count: required.
-   * Errors: INVALID_ARGUMENT (NULL out_count, or entries NULL with capacity > 0).
+   * number of entries that exist (so a call with capacity 0 counts). Lists every device found, usable
+   * or not, and plugin-wide reasons; *out_count is at least 1, since a plugin without a usable device
+   * says why. The list stays the same while the hardware does not change. Opens nothing that
+   * outlives the call and never fails merely because no device exists: "no driver" is an entry with
+   * usable = 0 and a reason. May be called at any time, also while devices are open.
+   * [out][optional][range(0, capacity)] entries: the host sets struct_size (its sizeof, the same in
+   * every element) and next in each element; element i starts at byte i * entries[0].struct_size,
+   * which differs from &entries[i] when the host's struct is larger. The plugin fills elements
+   * 0..min(capacity, count)-1 and leaves the rest untouched. NULL only if capacity is 0.
+   * [in] capacity: number of elements in entries; 0 only counts.
+   * [out] out_count: the number of entries that exist, whatever the capacity.
+   * Errors: INVALID_ARGUMENT: out_count is NULL; entries is NULL with capacity > 0;
+   *   entries[0].struct_size is below the v1.0 size (nothing is written past it).
+   * Also: OUT_OF_MEMORY, INTERNAL.
    */
   plinth_status_t (*probe)(plinth_probe_entry_t* entries, uint32_t capacity, uint32_t* out_count);
 
   /**
-   * REQUIRED. Open device `index` (from probe). Opening the same index twice yields two independent
-   * handles to the same hardware. [out] out_device: owned by the host until device_close.
-   * Errors: OUT_OF_RANGE (no such index), UNSUPPORTED (device unusable; message says why).
+   * REQUIRED. Open device `index` as a new device (rule 8): a second open of the same index returns
+   * another, independent handle to the same hardware.
+   * [in] index: a device index from probe.
+   * [out] out_device: the new device, owned by the host until device_close.
+   * Errors: OUT_OF_RANGE: index is not the index of a device that probe lists (UINT32_MAX included).
+   *   UNSUPPORTED: the device is unusable (probe lists it with usable = 0); the message says why.
+   *   DEVICE_LOST: the hardware is lost and has not recovered.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, INTERNAL.
    */
   plinth_status_t (*device_open)(uint32_t index, plinth_device_t* out_device);
 
   /**
-   * REQUIRED. Close a device. Waits for its outstanding work. Buffers, streams, events and graphs
-   * still alive are reclaimed by the plugin (a host leak, which the core's validation layer reports).
+   * REQUIRED. Close a device: wait for the work submitted to its streams (not on a lost device),
+   * then free every buffer, stream, event and graph of it that is still alive (a host leak, which the
+   * core's validation layer reports) and the device itself; pending asynchronous errors are
+   * discarded. Afterwards no handle of the device may be used (rule 7). Other devices, including
+   * ones opened on the same index, keep working. No other thread may be using the device or its
+   * objects.
+   * [in] device: an open device; invalid after the call.
+   * Returns PLINTH_OK, also after device loss (rule 7).
+   * Errors: INVALID_ARGUMENT: device is NULL or not an open device.
    */
   plinth_status_t (*device_close)(plinth_device_t device);
 
   /**
-   * REQUIRED. Fill `props` (fields inside props->struct_size only). [in] device. [in,out] props.
+   * REQUIRED. Describe the device.
+   * [in] device.
+   * [in,out] props: the host sets struct_size and next; the plugin writes the fields inside
+   * struct_size (rule 2).
+   * Errors: INVALID_ARGUMENT: props is NULL, or props->struct_size is below the v1.0 size (nothing is
+   *   written past it).
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*device_get_properties)(plinth_device_t device, plinth_device_properties_t* props);
 
   /**
-   * Current free and total bytes of device memory. May be NULL (the host then assumes total_memory
-   * from the properties and tracks its own use). [out] out_free, out_total: required.
+   * [optional] Current free and total bytes of the hardware's memory (shared by every device opened
+   * on it). When NULL, the host assumes total_memory from the properties and tracks its own use.
+   * [in] device.
+   * [out] out_free: bytes free now, <= *out_total.
+   * [out] out_total: bytes in total.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*device_memory_info)(plinth_device_t device, uint64_t* out_free, uint64_t* out_total);
 
   /* ---- Buffers ------------------------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Allocate a buffer. Contents are undefined. The returned buffer is aligned to
-   * max(desc->alignment, min_alignment). [in] desc. [out] out_buffer: owned by the host until
-   * buffer_free. Errors: INVALID_ARGUMENT (size 0, alignment not a power of two), UNSUPPORTED
-   * (memory kind), OUT_OF_MEMORY (nothing is leaked; the device stays usable), OUT_OF_RANGE
-   * (size > max_allocation).
+   * REQUIRED. Allocate a buffer on `device`. Contents are undefined. The buffer is aligned to
+   * max(desc->alignment, min_alignment).
+   * [in] device.
+   * [in] desc: the request.
+   * [out] out_buffer: owned by the host until buffer_free.
+   * Errors: INVALID_ARGUMENT: desc->size is 0; desc->alignment is neither 0 nor a power of two.
+   *   UNSUPPORTED: desc->memory_kind is unknown, or not offered by this device (HOST_PINNED without
+   *   PLINTH_FEATURE_HOST_PINNED, SHARED without PLINTH_FEATURE_SHARED_MEMORY); the alignment is
+   *   larger than the device can provide.
+   *   OUT_OF_RANGE: desc->size (with any padding the alignment needs) exceeds max_allocation.
+   *   OUT_OF_MEMORY: the device has not enough free memory now; nothing is leaked, the device stays
+   *   usable, and the same request may succeed once memory is freed.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*buffer_alloc)(plinth_device_t device, const plinth_buffer_desc_t* desc,
                                   plinth_buffer_t* out_buffer);
 
   /**
-   * REQUIRED. Free a buffer. The host guarantees no queued work still uses it (the core's allocator
-   * tracks stream use); freeing a mapped buffer unmaps it.
+   * REQUIRED. Free a buffer; a mapping of it ends. The host guarantees that no submitted work using
+   * it is still pending (the core's allocator tracks stream use) and that no graph using it will be
+   * launched again.
+   * [in] buffer: invalid after the call.
+   * Returns PLINTH_OK for any live buffer, also after device loss (rule 7).
+   * Errors: INVALID_ARGUMENT: buffer is NULL or not live.
    */
   plinth_status_t (*buffer_free)(plinth_buffer_t buffer);
 
   /**
-   * Map a host-visible buffer (HOST_PINNED, SHARED, or DEVICE when the device has
-   * PLINTH_FEATURE_UNIFIED_MEMORY). Returns the host address of the byte at `offset`, valid until
-   * buffer_unmap or buffer_free. The host must order accesses with queued work itself (synchronize
-   * first). May be NULL when no memory kind is host-visible.
-   * Errors: UNSUPPORTED (not host-visible), OUT_OF_RANGE (offset+size beyond the buffer),
-   * INVALID_STATE (already mapped).
+   * [optional] Map a host-visible buffer for direct host access. NULL exactly when buffer_unmap is
+   * NULL, and only when no device of the plugin has host-visible memory (none of the HOST_PINNED,
+   * SHARED_MEMORY and UNIFIED_MEMORY features). One mapping per buffer at a time. The memory is coherent, but the host
+   * orders its accesses with work itself: it touches the range only while no submitted work using the
+   * buffer is pending (synchronize first); work submitted afterwards sees its writes.
+   * [in] buffer: HOST_PINNED, SHARED, or DEVICE when the device has PLINTH_FEATURE_UNIFIED_MEMORY.
+   * [in] offset, size: the bytes [offset, offset + size) the host may access.
+   * [out] out_ptr: the host address of the byte at `offset`; owned by the plugin, valid until
+   * buffer_unmap or buffer_free of the buffer, or device_close.
+   * Errors: UNSUPPORTED: the buffer's memory is not host-visible.
+   *   OUT_OF_RANGE: offset + size exceeds the buffer's size (computed without overflow).
+   *   INVALID_STATE: the buffer is already mapped.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*buffer_map)(plinth_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr);
 
-  /** Unmap a mapped buffer. INVALID_STATE if not mapped. NULL exactly when buffer_map is NULL. */
+  /**
+   * [optional] Unmap a mapped buffer; its pointer becomes invalid. NULL exactly when buffer_map is NULL.
+   * [in] buffer.
+   * Errors: INVALID_STATE: the buffer is not mapped.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
+   */
   plinth_status_t (*buffer_unmap)(plinth_buffer_t buffer);
 
   /* ---- Streams ------------------------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Create an in-order stream on `device`. [in] flags: 0 in v1. [out] out_stream: owned by
-   * the host until stream_destroy.
+   * REQUIRED. Create an in-order stream on `device`.
+   * [in] device.
+   * [in] flags: 0 in v1.
+   * [out] out_stream: owned by the host until stream_destroy.
+   * Errors: INVALID_ARGUMENT: flags is not 0.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*stream_create)(plinth_device_t device, uint32_t flags, plinth_stream_t* out_stream);
 
-  /** REQUIRED. Wait for the stream's work, then destroy it. */
+  /**
+   * REQUIRED. Wait until all work submitted to the stream has finished (not on a lost device), then
+   * destroy it. Pending asynchronous errors are discarded and a graph capture in progress is
+   * abandoned; events recorded on the stream stay valid.
+   * [in] stream: invalid after the call.
+   * Returns PLINTH_OK for any live stream, also after device loss (rule 7).
+   * Errors: INVALID_ARGUMENT: stream is NULL or not live.
+   */
   plinth_status_t (*stream_destroy)(plinth_stream_t stream);
 
   /**
-   * REQUIRED. Block the calling thread until all work submitted to `stream` so far has finished.
-   * Returns the first asynchronous error of that work, if any (DEVICE_LOST, INTERNAL).
+   * REQUIRED. Block the calling thread until all work submitted to `stream` before this call has
+   * finished, then return and clear the first asynchronous error of the stream's work (rule 9).
+   * [in] stream.
+   * Errors: INVALID_STATE: the stream is capturing a graph.
+   *   Asynchronous errors of earlier work: INVALID_ARGUMENT (a value in device memory out of range),
+   *   OUT_OF_MEMORY, INTERNAL, DEVICE_LOST.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*stream_synchronize)(plinth_stream_t stream);
 
   /**
-   * REQUIRED. Enqueue a copy from host memory into a buffer. [in] src: borrowed until the copy has
-   * finished (stream_synchronize or an event after it) — the host must keep it alive and unchanged.
-   * Errors: OUT_OF_RANGE (dst_offset+size beyond dst).
+   * REQUIRED. Enqueue a copy from host memory into a buffer (rule 9).
+   * [in] stream.
+   * [in][range(0, size)] src: host bytes; NULL only if size is 0. Borrowed until the copy has
+   * finished: the host keeps it alive and unchanged until then (the plugin may read it any time
+   * before, or stage it at once).
+   * [in] dst: a buffer of the stream's device (rule 8).
+   * [in] dst_offset, size: the bytes [dst_offset, dst_offset + size) of dst; size 0 is an empty copy.
+   * Errors: OUT_OF_RANGE: dst_offset + size exceeds dst's size (computed without overflow).
+   *   INVALID_ARGUMENT: src is NULL with size > 0.
+   *   UNSUPPORTED: the stream is capturing and the plugin cannot capture this copy.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*copy_host_to_buffer)(plinth_stream_t stream, const void* src, plinth_buffer_t dst,
                                          uint64_t dst_offset, uint64_t size);
 
   /**
-   * REQUIRED. Enqueue a copy from a buffer into host memory. [out] dst: written when the copy has
-   * finished; borrowed until then. Errors: OUT_OF_RANGE.
+   * REQUIRED. Enqueue a copy from a buffer into host memory (rule 9). A plugin may finish the copy
+   * before returning.
+   * [in] stream.
+   * [in] src: a buffer of the stream's device (rule 8).
+   * [in] src_offset, size: the bytes [src_offset, src_offset + size) of src; size 0 is an empty copy.
+   * [out][range(0, size)] dst: host memory; NULL only if size is 0. Written by the time the copy has
+   * finished and undefined until then; borrowed until then, and the host does not touch it meanwhile.
+   * Errors: OUT_OF_RANGE: src_offset + size exceeds src's size (computed without overflow).
+   *   INVALID_ARGUMENT: dst is NULL with size > 0.
+   *   UNSUPPORTED: the stream is capturing and the plugin cannot capture this copy.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*copy_buffer_to_host)(plinth_stream_t stream, plinth_buffer_t src, uint64_t src_offset,
                                          void* dst, uint64_t size);
 
   /**
-   * REQUIRED. Enqueue a copy between two buffers of the same device. Overlapping regions of the same
-   * buffer are INVALID_ARGUMENT. Errors: OUT_OF_RANGE.
+   * REQUIRED. Enqueue a copy between two buffers of the stream's device (rule 9); src and dst may be
+   * the same buffer when the regions do not overlap.
+   * [in] stream.
+   * [in] src, src_offset: the source buffer and the offset of the first byte read.
+   * [in] dst, dst_offset: the destination buffer and the offset of the first byte written.
+   * [in] size: bytes to copy; 0 is an empty copy.
+   * Errors: OUT_OF_RANGE: src_offset + size exceeds src's size, or dst_offset + size dst's (computed
+   *   without overflow).
+   *   INVALID_ARGUMENT: src and dst are the same buffer and the two regions overlap (size > 0).
+   *   UNSUPPORTED: the stream is capturing and the plugin cannot capture this copy.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*copy_buffer)(plinth_stream_t stream, plinth_buffer_t src, uint64_t src_offset,
                                  plinth_buffer_t dst, uint64_t dst_offset, uint64_t size);
@@ -518,85 +630,181 @@ typedef struct plinth_plugin_api {
   /* ---- Events -------------------------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Create an event. [in] flags: PLINTH_EVENT_FLAG_TIMING or 0. An event never recorded
-   * counts as complete.
+   * REQUIRED. Create an event on `device`. An event never recorded counts as complete.
+   * [in] device.
+   * [in] flags: PLINTH_EVENT_FLAG_TIMING or 0.
+   * [out] out_event: owned by the host until event_destroy.
+   * Errors: INVALID_ARGUMENT: flags has a bit other than PLINTH_EVENT_FLAG_TIMING.
+   *   UNSUPPORTED: PLINTH_EVENT_FLAG_TIMING on a device without PLINTH_FEATURE_TIMESTAMPS.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*event_create)(plinth_device_t device, uint32_t flags, plinth_event_t* out_event);
 
-  /** REQUIRED. Destroy an event (pending waits on it still complete). */
+  /**
+   * REQUIRED. Destroy an event, recorded and complete or not; waits already enqueued on it with
+   * stream_wait_event still take effect.
+   * [in] event: invalid after the call.
+   * Returns PLINTH_OK for any live event, also after device loss (rule 7).
+   * Errors: INVALID_ARGUMENT: event is NULL or not live.
+   */
   plinth_status_t (*event_destroy)(plinth_event_t event);
 
   /**
-   * REQUIRED. Record `event` at the current end of `stream`: it completes when all work submitted to
-   * the stream before this call has finished. Re-recording replaces the previous record.
+   * REQUIRED. Record `event` at the current end of `stream` (rule 9): the record completes when all
+   * work submitted to the stream before this call has finished; a timing event then takes the
+   * device's timestamp. Re-recording replaces the previous record for every later call; waits
+   * already enqueued keep the record they saw.
+   * [in] event, stream: of the same device (rule 8).
+   * Errors: UNSUPPORTED: the stream is capturing and the plugin cannot capture event records.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*event_record)(plinth_event_t event, plinth_stream_t stream);
 
   /**
-   * REQUIRED. Make all later work on `stream` wait until `event` completes (no host blocking).
-   * The event and stream may belong to different streams of the same device.
+   * REQUIRED. Make all work submitted to `stream` after this call wait until the event's current
+   * record has completed, without blocking the host (rule 9). This is how the streams of one device
+   * are ordered: the event is usually recorded on another stream of the same device; recorded on
+   * `stream` itself it changes nothing. An event never recorded imposes no wait. Across devices the
+   * host waits itself (rule 8).
+   * [in] stream, event: of the same device (rule 8).
+   * Errors: UNSUPPORTED: the stream is capturing and the plugin cannot capture waits.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*stream_wait_event)(plinth_stream_t stream, plinth_event_t event);
 
-  /** REQUIRED. Block the calling thread until `event` completes. */
+  /**
+   * REQUIRED. Block the calling thread until the event's current record has completed; at once if it
+   * was never recorded. Reports completion only: asynchronous errors of the work stay pending for
+   * stream_synchronize (rule 9).
+   * [in] event.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
+   */
   plinth_status_t (*event_synchronize)(plinth_event_t event);
 
-  /** REQUIRED. PLINTH_OK if complete, PLINTH_ERROR_NOT_READY if not; never blocks. */
+  /**
+   * REQUIRED. Whether the event's current record has completed; never blocks. PLINTH_OK if it has (or
+   * was never recorded), NOT_READY if not. NOT_READY is not an error and needs no message (rule 4).
+   * [in] event.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
+   */
   plinth_status_t (*event_query)(plinth_event_t event);
 
   /**
-   * Milliseconds between two completed timing events recorded on the same device.
-   * [out] out_ms. Errors: NOT_READY (either not complete), INVALID_ARGUMENT (not timing events or
-   * never recorded). May be NULL when PLINTH_FEATURE_TIMESTAMPS is absent.
+   * [optional] Milliseconds between two completed timing records. Set whenever the device has
+   * PLINTH_FEATURE_TIMESTAMPS; may be NULL otherwise.
+   * [in] start, end: events of the same device (rule 8), created with PLINTH_EVENT_FLAG_TIMING.
+   * [out] out_ms: time from start's record completing to end's, on the device's clock; negative if
+   * end completed first.
+   * Errors: NOT_READY: a record has not completed yet (not an error, no message: rule 4).
+   *   INVALID_ARGUMENT: an event was created without PLINTH_EVENT_FLAG_TIMING, or never recorded.
+   * Also: INVALID_ARGUMENT, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*event_elapsed_ms)(plinth_event_t start, plinth_event_t end, float* out_ms);
 
   /* ---- Graphs (optional; the core emulates them when these are NULL) ------------------------- */
+  /*
+   * The four entries are all set (and PLINTH_FEATURE_GRAPHS with them) or all NULL. While a stream
+   * captures, work submitted to it, from any thread, is recorded into the graph instead of running.
+   * Each submission is still checked when it is made; one the plugin cannot capture returns
+   * UNSUPPORTED and records nothing. Buffers used by captured work must stay alive as long as the
+   * graph. A captured copy_host_to_buffer reads, and a captured copy_buffer_to_host writes, its host
+   * memory at every replay, at any time between graph_launch and the replay's completion.
+   */
 
   /**
-   * Begin capturing `stream`: until graph_end_capture, work submitted to it is recorded instead of
-   * executed. Copies with host pointers capture the pointer, which must stay valid for replays.
-   * Errors: INVALID_STATE (already capturing), UNSUPPORTED (an op that cannot be captured).
+   * Begin capturing `stream`. Work submitted before this call is not part of the graph.
+   * [in] stream.
+   * Errors: INVALID_STATE: the stream is already capturing.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*graph_begin_capture)(plinth_stream_t stream);
 
-  /** End capture and return the recorded graph. [out] out_graph: owned by the host until graph_destroy. */
+  /**
+   * End the capture of `stream` and return the recorded graph. Unless it returns INVALID_ARGUMENT,
+   * the stream is no longer capturing afterwards, even on failure, and runs work normally again.
+   * [in] stream.
+   * [out] out_graph: owned by the host until graph_destroy; it belongs to the stream's device and
+   * outlives the stream.
+   * Errors: INVALID_STATE: the stream is not capturing, or the capture became invalid.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
+   */
   plinth_status_t (*graph_end_capture)(plinth_stream_t stream, plinth_graph_t* out_graph);
 
-  /** Enqueue one replay of `graph` on `stream` (any stream of the graph's device). */
+  /**
+   * Enqueue one replay of `graph` on `stream` (rule 9): any stream of the graph's device. A graph may
+   * be launched again, on any such stream, before earlier replays finish (the plugin may serialize
+   * replays of one graph).
+   * [in] graph, stream: of the same device (rule 8).
+   * Errors: UNSUPPORTED: the stream is capturing and the plugin cannot capture a replay.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
+   */
   plinth_status_t (*graph_launch)(plinth_graph_t graph, plinth_stream_t stream);
 
-  /** Destroy a graph; queued replays still finish. */
+  /**
+   * Destroy a graph; replays already enqueued still finish (the call may wait for them).
+   * [in] graph: invalid after the call.
+   * Returns PLINTH_OK for any live graph, also after device loss (rule 7).
+   * Errors: INVALID_ARGUMENT: graph is NULL or not live.
+   */
   plinth_status_t (*graph_destroy)(plinth_graph_t graph);
 
   /* ---- Ops ----------------------------------------------------------------------------------- */
 
   /**
-   * REQUIRED. Whether `device` runs `call` (op, dtypes, shapes, strides, params). Tensors' buffer
-   * fields may be NULL; nothing is executed. [out] out_supported: 1 or 0. When 0, the plugin sets
-   * the thread's error message to the reason ("bf16 matmul needs AVX512-BF16") and still returns
-   * PLINTH_OK. Errors: INVALID_ARGUMENT only for a malformed call (unknown op id is supported = 0).
+   * REQUIRED. Whether `device` runs `call` (op, dtypes, shapes, strides, params); nothing is
+   * executed. The answer for a call does not change while the device is open: 1 means op_launch of
+   * it (with valid buffers) will not return UNSUPPORTED, 0 means it will. An op id or dtype this
+   * plugin does not know (one from a later minor version) is answered 0, not an error.
+   * [in] device.
+   * [in] call: as for op_launch, except that the tensors' buffer fields are not used (may be NULL).
+   * [out] out_supported: 1 or 0. With 0 the plugin sets the thread's message to the reason ("bf16
+   * matmul needs AVX512-BF16"), non-empty, and still returns PLINTH_OK (rule 4).
+   * Errors: INVALID_ARGUMENT: the call is malformed (op_launch's INVALID_ARGUMENT triggers that do
+   *   not concern buffers).
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*op_supports)(plinth_device_t device, const plinth_op_call_t* call, uint32_t* out_supported);
 
   /**
-   * REQUIRED. Enqueue `call` on `stream`. Validates shapes/dtypes/ranges before queueing anything:
-   * a rejected call has no effect. Errors: INVALID_ARGUMENT (shapes/dtypes inconsistent with the op's
-   * semantics in plinth/ops.h), UNSUPPORTED (valid but not implemented here, or an op id this plugin
-   * does not know), OUT_OF_RANGE (a tensor reaches outside its buffer).
+   * REQUIRED. Enqueue `call` on `stream` (rule 9). The whole call is checked before anything is
+   * enqueued: a rejected call has no effect (its outputs are untouched and the stream has no error).
+   * [in] stream.
+   * [in] call: borrowed for the call, with its tensors and params (the plugin copies what it needs).
+   * Errors: INVALID_ARGUMENT: call, or a tensor or params struct, has struct_size below its v1.0 size;
+   *   num_inputs or num_outputs outside the op's arity; a required input slot or any output slot is
+   *   NULL; a tensor has ndim > PLINTH_MAX_DIMS, a negative dim or stride, or a quantized innermost
+   *   dim that is not a multiple of 32; shapes, dtypes or params break the op's rules in plinth/ops.h
+   *   (required params missing included); a tensor's buffer is NULL, not live, or of another device
+   *   than the stream (rule 8); a data-dependent value checked at submission (rule 9).
+   *   OUT_OF_RANGE: a tensor reaches outside its buffer: offset plus the span of its dims and strides
+   *   exceeds the buffer's size, overflow included (for a span that overflows 64 bits,
+   *   INVALID_ARGUMENT is allowed too).
+   *   UNSUPPORTED: a valid call this device does not implement (op_supports answers 0 for it; the
+   *   message gives the same reason), a tensor spanning more than max_op_range bytes, or the stream
+   *   is capturing and the op cannot be captured. An op id or dtype the plugin does not know is
+   *   UNSUPPORTED or INVALID_ARGUMENT.
+   * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*op_launch)(plinth_stream_t stream, const plinth_op_call_t* call);
 } plinth_plugin_api_t;
 
 /**
- * The single exported entry point, named PLINTH_PLUGIN_ENTRY_NAME.
- * [in] host: the host's services and version; borrowed until shutdown.
- * [out] out_api: the plugin's table, owned by the plugin.
- * Returns PLINTH_OK, or PLINTH_ERROR_INCOMPATIBLE_VERSION when host->abi_major differs from the
- * plugin's (then *out_api is still set, so the host can name the plugin and its version in a
- * message, but no entry of it may be called), or INVALID_ARGUMENT for NULL arguments or a
- * host->struct_size smaller than the v1.0 struct. Calling it again after shutdown re-initializes.
- * Must have no side effects beyond the plugin's own state (no device is touched).
+ * The single exported entry point, named PLINTH_PLUGIN_ENTRY_NAME. Touches no device and has no side
+ * effect beyond the plugin's own state. The host calls it with no other call into the plugin in
+ * progress (rule 6). Calling it again after shutdown re-initializes. A call while the plugin is
+ * already initialized returns PLINTH_OK and keeps its state (open devices and objects stay valid;
+ * the plugin may switch to the new host services, so both stay valid until shutdown). Calls are not
+ * counted: the first shutdown ends the plugin for every user, so a process shares one
+ * initialization (the core does).
+ * [in] host: the host's version and services; borrowed until shutdown returns.
+ * [out] out_api: the plugin's table, static (rule 7). Set on success and on INCOMPATIBLE_VERSION,
+ * where the host may read only struct_size, abi_major, abi_minor, name and version (to name the plugin
+ * in its message) and calls no entry. On other failures it may be set; then only last_error_message
+ * and last_error_vendor_code may be called. A failed call leaves the plugin as it was: after a failed
+ * first call there is nothing to shut down.
+ * Errors: INCOMPATIBLE_VERSION: host->abi_major differs from the plugin's.
+ *   INVALID_ARGUMENT: host or out_api is NULL; host->struct_size is below the v1.0 struct.
+ * Also: OUT_OF_MEMORY, INTERNAL.
  */
 typedef plinth_status_t (*plinth_plugin_init_fn)(const plinth_host_services_t* host,
                                                  const plinth_plugin_api_t** out_api);
