@@ -1,4 +1,4 @@
-// models/runtime: the models cache lookup and weight upload with dtype conversion.
+// models/runtime: the models cache lookup, the lock's pins, and weight upload with dtype conversion.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include <plinth/formats/mapped_file.hpp>
 #include <plinth/models/model_store.hpp>
+#include <plinth/models/models_lock.hpp>
 #include <plinth/models/weights.hpp>
 #include <plinth/runtime.hpp>
 
@@ -81,6 +82,62 @@ TEST(ModelStore, FindsInstalledDefaultModelsOnly) {
     EXPECT_NE(std::string(e.what()).find("bootstrap.sh models"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
+}
+
+// The pins this library was built with are tools/models.lock as it is now (the configure step
+// re-reads it when it changes), and they pin every default model.
+TEST(ModelsLock, BuiltInIsToolsModelsLock) {
+  const ModelsLock built_in = ModelsLock::built_in();
+  const ModelsLock source = ModelsLock::read(PLINTH_MODELS_LOCK_FILE);
+  ASSERT_EQ(built_in.files().size(), source.files().size());
+  for (std::size_t i = 0; i < source.files().size(); ++i) {
+    EXPECT_EQ(built_in.files()[i].model, source.files()[i].model);
+    EXPECT_EQ(built_in.files()[i].file, source.files()[i].file);
+    EXPECT_EQ(built_in.files()[i].sha256, source.files()[i].sha256);
+  }
+  for (const DefaultModel& model : default_models()) {
+    bool main_file_pinned = false;
+    for (const PinnedFile& file : built_in.files_of(model.name))
+      main_file_pinned |= file.file == model.main_file;
+    EXPECT_TRUE(main_file_pinned) << model.name;
+  }
+  for (const PinnedFile& file : built_in.files()) {
+    EXPECT_NE(find_default_model_info(file.model), nullptr)
+        << file.model << " is pinned but not a default model";
+  }
+}
+
+TEST(ModelsLock, ParsesFileLinesAndRefusesMalformedOnes) {
+  const std::string sha(64, 'a');
+  const ModelsLock lock =
+      ModelsLock::parse("# comment\n\nwheel m pkg==1 " + sha + "\n  file m pkg/dir/w.bin " + sha +
+                            "  \nfile n x.txt " + std::string(64, '0') + "\n",
+                        "test.lock");
+  ASSERT_EQ(lock.files().size(), 2u);
+  EXPECT_EQ(lock.files()[0].model, "m");
+  EXPECT_EQ(lock.files()[0].file, "w.bin");  // installed under its basename
+  EXPECT_EQ(lock.files()[0].sha256, sha);
+  EXPECT_EQ(lock.files_of("n").size(), 1u);
+  EXPECT_TRUE(lock.files_of("nobody").empty());
+  EXPECT_EQ(lock.origin(), "test.lock");
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"\nfiles m a " + sha, "test.lock:2: unknown line kind 'files'"},
+      {"file m a", "test.lock:1: expected 4 fields, found 3"},
+      {"file m a " + sha + " extra", "test.lock:1: expected 4 fields, found 5"},
+      {"file m a " + std::string(63, 'a'), "is not a sha256"},
+      {"file m a " + std::string(64, 'A'), "is not a sha256"},  // fetch_models.sh compares lowercase
+      {"file m a/ " + sha, "names no file"},
+      {"file m a/x " + sha + "\nfile m b/x " + sha, "test.lock:2: file m/x is pinned twice"},
+  };
+  for (const auto& [text, expected] : bad) {
+    try {
+      (void)ModelsLock::parse(text, "test.lock");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ReleasePages, ContentsSurviveReleaseAndAreReadAgain) {
