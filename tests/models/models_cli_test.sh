@@ -33,5 +33,5 @@ grep -q "missing  SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf" "$dir/c
 mkdir -p "$dir/SmolLM2-135M-Instruct"
 echo "not the model" >"$dir/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
 if "$root/tools/fetch_models.sh" --check >"$dir/check.log" 2>&1; then fail "--check accepted a tampered file"; fi
-grep -q "missing  SmolLM2-135M-Instruct/" "$dir/check.log" || fail "$(cat "$dir/check.log")"
+grep -q "corrupt  SmolLM2-135M-Instruct/" "$dir/check.log" || fail "$(cat "$dir/check.log")"
 echo "ok"
