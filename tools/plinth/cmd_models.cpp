@@ -1,6 +1,7 @@
-// plinth models [--json]: what the models cache holds. Every default model (installed or not, with
-// the command that installs it) and every other GGUF or safetensors file found there, each with its
-// size and the architecture its metadata declares.
+// plinth models [--json]: what the models cache holds. Every default model (verified against its
+// pins in tools/models.lock, corrupt or missing, with the command that installs or repairs it) and
+// every other GGUF or safetensors file found there, each with its size and the architecture its
+// metadata declares.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -24,10 +25,11 @@ namespace fs = std::filesystem;
 struct ModelEntry {
   std::string name;
   std::string kind;  // encoder | decoder | unknown
-  std::string status;  // installed | missing | found
+  std::string status;  // verified | corrupt | missing (default models) | found (other files: no pin)
   fs::path path;
   uint64_t bytes = 0;
   std::string architecture;  // or the reason it could not be read
+  std::vector<std::string> problems;  // a default model's files that are absent or differ
 };
 
 uint64_t size_of(const fs::path& path) {
@@ -61,15 +63,17 @@ std::string describe(const fs::path& path) {
   }
 }
 
-std::vector<ModelEntry> scan(const fs::path& dir) {
+std::vector<ModelEntry> scan(models::ModelStore& store) {
+  const fs::path& dir = store.dir();
   std::vector<ModelEntry> entries;
   for (const models::DefaultModel& model : models::default_models()) {
-    ModelEntry entry{std::string(model.name), std::string(model.kind), "missing", dir / model.name, 0, ""};
-    if (auto found = models::find_default_model(model.name)) {
-      entry.status = "installed";
-      entry.path = *found;
+    models::ModelCheck check = store.check(model.name);
+    ModelEntry entry{std::string(model.name), std::string(model.kind), "", check.path, 0, "", {}};
+    entry.status = models::to_string(check.status);
+    entry.problems = std::move(check.problems);
+    if (check.status != models::ModelStatus::kMissing) {
       entry.bytes = size_of(dir / model.name);
-      entry.architecture = describe(*found);
+      entry.architecture = describe(check.path);
     }
     entries.push_back(std::move(entry));
   }
@@ -87,7 +91,7 @@ std::vector<ModelEntry> scan(const fs::path& dir) {
   for (const fs::path& p : others) {
     const std::string arch = describe(p);
     const std::string kind = arch.rfind("bert", 0) == 0 ? "encoder" : arch.rfind("llama", 0) == 0 ? "decoder" : "unknown";
-    entries.push_back({fs::relative(p, dir, ec).string(), kind, "found", p, size_of(p), arch});
+    entries.push_back({fs::relative(p, dir, ec).string(), kind, "found", p, size_of(p), arch, {}});
   }
   return entries;
 }
@@ -103,17 +107,20 @@ std::string mib(uint64_t bytes) {
 void add_models_command(CLI::App& app, int& exit_code) {
   auto json = std::make_shared<bool>(false);  // outlives this function: CLI11 writes it at parse time
   auto* cmd = app.add_subcommand("models", "List the models in the models cache (PLINTH_MODELS_DIR, else "
-                                           "~/.cache/plinth/models): default models and any other GGUF or "
-                                           "safetensors file, with sizes and architectures.");
+                                           "~/.cache/plinth/models): default models, checked against their "
+                                           "sha256 pins (verified, corrupt or missing), and any other "
+                                           "GGUF or safetensors file, with sizes and architectures.");
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([json, &exit_code] {
-    const fs::path dir = models::models_dir();
-    const std::vector<ModelEntry> entries = scan(dir);
+    models::ModelStore store = models::ModelStore::from_environment();
+    const fs::path& dir = store.dir();
+    const std::vector<ModelEntry> entries = scan(store);
     if (*json) {
       nlohmann::json out{{"models_dir", dir.string()}, {"models", nlohmann::json::array()}};
       for (const ModelEntry& e : entries) {
-        out["models"].push_back({{"name", e.name}, {"kind", e.kind}, {"status", e.status}, {"path", e.path.string()},
-                                 {"bytes", e.bytes}, {"architecture", e.architecture}});
+        out["models"].push_back({{"name", e.name}, {"kind", e.kind}, {"status", e.status},
+                                 {"path", e.path.string()}, {"bytes", e.bytes},
+                                 {"architecture", e.architecture}, {"problems", e.problems}});
       }
       std::cout << out.dump(2) << "\n";
     } else {
@@ -121,12 +128,25 @@ void add_models_command(CLI::App& app, int& exit_code) {
       std::cout << std::left << std::setw(26) << "NAME" << std::setw(9) << "KIND" << std::setw(11) << "STATUS"
                 << std::setw(11) << "SIZE" << "ARCHITECTURE\n";
       bool missing = false;
+      bool corrupt = false;
       for (const ModelEntry& e : entries) {
         std::cout << std::left << std::setw(26) << e.name << std::setw(9) << e.kind << std::setw(11) << e.status
                   << std::setw(11) << (e.status == "missing" ? "-" : mib(e.bytes)) << e.architecture << "\n";
         missing = missing || e.status == "missing";
+        corrupt = corrupt || e.status == "corrupt";
+      }
+      for (const ModelEntry& e : entries) {
+        // A model absent as a whole needs no list of its files; a partly installed one does.
+        const bool partly = e.status == "missing" && e.problems.size() < store.lock().files_of(e.name).size();
+        if (e.status == "corrupt" || partly) {
+          for (const std::string& problem : e.problems) std::cout << e.status << ": " << problem << "\n";
+        }
       }
       if (missing) std::cout << "install the missing default models with: tools/bootstrap.sh models\n";
+      if (corrupt) {
+        std::cout << "corrupt default models are refused; repair them with: tools/fetch_models.sh (or "
+                     "tools/bootstrap.sh models)\n";
+      }
     }
     exit_code = 0;
   });
