@@ -38,6 +38,9 @@ Commands:
   build   Install missing packages and build; run nothing.
   packages
           Print the Debian packages this script installs (tools/packages.txt), one per line.
+  pydeps  Install the pinned Python packages of the developer scripts under tests/reference/ and
+          bench/ (tools/python-requirements.txt) into a virtual environment, .venv/. Neither 'run'
+          nor 'test' needs them; llama-cpp-python compiles llama.cpp, which takes several minutes.
   -h, --help
           Show this help.
 
@@ -172,6 +175,17 @@ test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
 test_sanitized() { ctest --preset asan -j 2; }
 test_fuzz() { ctest --preset fuzz -j 2; }
 
+readonly VENV="$ROOT/.venv"
+install_pydeps() {
+  if [[ ! -x "$VENV/bin/python3" ]]; then
+    python3 -m venv "$VENV" || die "python3 -m venv failed (on Debian it needs python3-venv: tools/bootstrap.sh deps)"
+  fi
+  "$VENV/bin/python3" -m pip install --disable-pip-version-check --quiet \
+    --requirement "$ROOT/tools/python-requirements.txt" ||
+    die "pip could not install tools/python-requirements.txt into $VENV"
+  echo "installed into $VENV: run the scripts with $VENV/bin/python3 (or source $VENV/bin/activate)"
+}
+
 setup_and_build() {
   must_stage platform check_platform
   must_stage packages install_packages
@@ -185,7 +199,7 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build | models | packages) ;;
+    run | test | deps | build | models | packages | pydeps) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
@@ -207,6 +221,11 @@ main() {
       must_stage platform check_platform
       must_stage packages install_packages
       must_stage models fetch_models
+      ;;
+    pydeps)
+      must_stage platform check_platform
+      must_stage packages install_packages
+      must_stage pydeps install_pydeps
       ;;
     run)
       setup_and_build
