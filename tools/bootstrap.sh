@@ -31,13 +31,14 @@ The two commands a newcomer needs:
           plinth_runtime: no tests), list the devices, run the portable workload ('plinth run') on
           every device, install the default models when missing, and show them at work on every
           usable device: a greedy completion and sentence embeddings, with timings (tools/demo.sh).
-  test    Install missing packages, build everything (tests included), install the default
-          models, run the whole test suite (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so
-          model tests fail rather than skip), then build the sanitizer tree (preset 'asan' into
-          build-asan/: core, SDK, CPU backend, CTS) and run the tests labelled 'sanitize' under
-          ASan+UBSan, then build the libFuzzer targets with clang (preset 'fuzz' into build-fuzz/)
-          and fuzz each for 10 seconds, and last check that every package those builds used is
-          installed by this script (tools/check_setup_deps.py).
+  test    Everything CI runs (.ci/run): install the missing packages, build the whole tree, install
+          the default models, run the whole test suite (ctest --preset default, with
+          PLINTH_REQUIRE_MODELS=1 so model tests fail rather than skip), build the sanitizer tree
+          (preset 'asan' into build-asan/: core, SDK, CPU backend, CTS) and run the tests labelled
+          'sanitize' under ASan+UBSan, build the libFuzzer targets with clang (preset 'fuzz' into
+          build-fuzz/) and fuzz each for 10 seconds, build the packagers' Release configuration
+          (preset 'release' into build-release/, no tests), and finally check that every package
+          those builds used is installed by this script (tools/check_setup_deps.py).
 
 Other commands:
   deps    Only install the missing packages.
@@ -305,6 +306,9 @@ main() {
       else
         failed=1
       fi
+      # The build type packagers use (Release, no tests): its optimizer finds warnings that
+      # RelWithDebInfo does not, and warnings are errors.
+      stage release-configure configure release && stage release-build build release || failed=1
       # Last, so it sees every tree built above: did the build use a package the list misses?
       stage setup-deps check_deps || failed=1
       ;;
