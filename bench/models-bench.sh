@@ -11,7 +11,8 @@
 #
 # Usage: bench/models-bench.sh [--device ID] [--threads N] [--rounds R] [--build DIR]
 # Needs: a build (cmake --build --preset default), the default models (tools/bootstrap.sh models) and,
-# for the baseline, `pip install llama-cpp-python numpy`. Prints a table; nothing is written.
+# for the baseline, llama-cpp-python and numpy: `tools/bootstrap.sh pydeps` installs them, pinned, into
+# .venv/, whose python3 runs the baseline when it exists (else python3). Prints a table; nothing is written.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,12 +31,14 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 export OMP_NUM_THREADS=$THREADS
+BASELINE_PY=python3
+[[ -x "$ROOT/.venv/bin/python3" ]] && BASELINE_PY="$ROOT/.venv/bin/python3"
 REF="$ROOT/tests/reference/decoder"
 
 echo "==> building the measuring tools" >&2
 cmake --build "$BUILD" --target plinth plinth_decoder_bench plinth_encoder_bench >&2
-python3 -c "import llama_cpp, numpy" 2>/dev/null ||
-  { echo "error: the baseline needs llama-cpp-python and numpy (pip install llama-cpp-python numpy)" >&2; exit 1; }
+"$BASELINE_PY" -c "import llama_cpp, numpy" 2>/dev/null ||
+  { echo "error: the baseline needs llama-cpp-python and numpy: tools/bootstrap.sh pydeps" >&2; exit 1; }
 "$ROOT/tools/fetch_models.sh" --check >/dev/null ||
   { echo "error: default models missing: run tools/bootstrap.sh models" >&2; exit 1; }
 GGUF=$("$BUILD/bin/plinth" models --json | python3 -c \
@@ -52,7 +55,7 @@ median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else pr
 echo "==> decoder: $ROUNDS rounds, plinth ($DEVICE) and llama.cpp interleaved, $THREADS threads" >&2
 for r in $(seq "$ROUNDS"); do
   "$BUILD/bin/plinth_decoder_bench" --device "$DEVICE" --repeat 1 >"$TMP/p$r" 2>&1
-  (cd "$REF" && python3 bench_llama_cpp.py --model "$GGUF" --threads "$THREADS" --repeat 1) >"$TMP/l$r" 2>&1
+  (cd "$REF" && "$BASELINE_PY" bench_llama_cpp.py --model "$GGUF" --threads "$THREADS" --repeat 1) >"$TMP/l$r" 2>&1
   printf '  round %s: plinth decode %s tok/s, llama.cpp %s tok/s\n' "$r" "$(rate decode "$TMP/p$r")" \
     "$(rate decode "$TMP/l$r")" >&2
 done
@@ -85,7 +88,7 @@ for chunk in llm("The capital of France is", max_tokens=128, temperature=0.0, st
 PY
 PLINTH_CMD=("$BUILD/bin/plinth" generate --device "$DEVICE" --model "$GGUF" --temperature 0 -n 128
             "The capital of France is")
-LLAMA_CMD=(python3 "$TMP/llama_generate.py" "$GGUF" "$THREADS")
+LLAMA_CMD=("$BASELINE_PY" "$TMP/llama_generate.py" "$GGUF" "$THREADS")
 echo "==> process: peak RSS and start-to-first-token, $ROUNDS rounds each" >&2
 for r in $(seq "$ROUNDS"); do
   /usr/bin/time -f "%M" -o "$TMP/p.rss$r" "${PLINTH_CMD[@]}" >/dev/null 2>"$TMP/p.gen$r" || true
@@ -97,7 +100,7 @@ for side in p l; do
   for r in $(seq "$ROUNDS"); do tail -1 "$TMP/$side.rss$r"; done | median >"$TMP/$side.rss"
   median <"$TMP/$side.first" >"$TMP/$side.first.m"
 done
-PY_BASE=$( (/usr/bin/time -f "%M" python3 -c "import llama_cpp" >/dev/null) 2>&1 | tail -1)
+PY_BASE=$( (/usr/bin/time -f "%M" "$BASELINE_PY" -c "import llama_cpp" >/dev/null) 2>&1 | tail -1)
 
 echo "==> encoder: 256 sentences x 64 tokens on $DEVICE; f32 matmul rate from plinth bench ops" >&2
 for r in $(seq "$ROUNDS"); do

