@@ -20,7 +20,10 @@ std::string num(double v) {
 
 std::string shape_text(const Shape& s) {
   std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ',';  // not `"," + std::string`: a false -Wrestrict on GCC 12 at -O3
+    out += std::to_string(s[i]);
+  }
   return out + "]";
 }
 

@@ -35,7 +35,10 @@ std::string index_text(int64_t flat, const std::vector<int64_t>& shape) {
     flat = shape[k] ? flat / shape[k] : 0;
   }
   std::string out = "[";
-  for (std::size_t k = 0; k < idx.size(); ++k) out += (k ? "," : "") + std::to_string(idx[k]);
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    if (k) out += ',';  // not `"," + std::string`: a false -Wrestrict on GCC 12 at -O3
+    out += std::to_string(idx[k]);
+  }
   return out + "]";
 }
 
