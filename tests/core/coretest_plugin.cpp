@@ -3,7 +3,9 @@
 //    destroy), so "not complete yet" is observable and deterministic;
 //  - each device has a 64 MiB capacity, so OUT_OF_MEMORY is reachable;
 //  - device 0 ("full") runs fill/scale/add/copy/matmul on contiguous f32; device 1 ("limited") has no
-//    matmul; device 2 is reported unusable; there are no graph entries (the core emulates them).
+//    matmul; device 2 is reported unusable; there are no graph entries (the core emulates them);
+//  - buffer_free refuses (INVALID_STATE) a buffer that queued work still uses: the host broke the
+//    ABI's rule (abi.h, buffer_free), which a real device punishes with a crash or corrupt data.
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -39,6 +41,7 @@ struct Buffer {
   uint64_t size = 0;
   uint32_t kind = 0;
   bool mapped = false;
+  uint64_t queued = 0;  // queued operations that use the buffer and have not run yet
 };
 
 struct Stream {
@@ -89,8 +92,13 @@ void run_until(Stream& s, uint64_t seq) {
   }
 }
 
-void enqueue(Stream& s, std::function<void()> task) {
-  s.queue.push_back(std::move(task));
+// `uses`: the buffers the task reads or writes; each counts the task until it has run.
+void enqueue(Stream& s, std::function<void()> task, std::vector<Buffer*> uses = {}) {
+  for (Buffer* b : uses) ++b->queued;
+  s.queue.push_back([task = std::move(task), uses = std::move(uses)] {
+    for (Buffer* b : uses) --b->queued;
+    task();
+  });
   ++s.submitted;
 }
 
@@ -294,6 +302,10 @@ plinth_status_t buffer_free(plinth_buffer_t buffer) {
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& b = lookup(state().buffers, buffer, "buffer");
+    if (b.queued > 0) {
+      fail(PLINTH_ERROR_INVALID_STATE, "coretest: buffer_free while " + std::to_string(b.queued) +
+                                           " queued operation(s) still use the buffer (the host must wait for them)");
+    }
     b.device->used -= b.size;
     state().buffers.erase(buffer);
   });
@@ -358,7 +370,7 @@ plinth_status_t copy_host_to_buffer(plinth_stream_t stream, const void* src, pli
     auto& b = lookup(state().buffers, dst, "buffer");
     if (off > b.size || size > b.size - off) fail(PLINTH_ERROR_OUT_OF_RANGE, "copy outside the destination buffer");
     std::byte* d = b.data + off;
-    enqueue(s, [=] { std::memcpy(d, src, size); });
+    enqueue(s, [=] { std::memcpy(d, src, size); }, {&b});
   });
 }
 
@@ -370,7 +382,7 @@ plinth_status_t copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t src,
     auto& b = lookup(state().buffers, src, "buffer");
     if (off > b.size || size > b.size - off) fail(PLINTH_ERROR_OUT_OF_RANGE, "copy outside the source buffer");
     const std::byte* p = b.data + off;
-    enqueue(s, [=] { std::memcpy(dst, p, size); });
+    enqueue(s, [=] { std::memcpy(dst, p, size); }, {&b});
   });
 }
 
@@ -386,7 +398,7 @@ plinth_status_t copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uint64_
     }
     const std::byte* p = a.data + src_off;
     std::byte* d = b.data + dst_off;
-    enqueue(s, [=] { std::memmove(d, p, size); });
+    enqueue(s, [=] { std::memmove(d, p, size); }, {&a, &b});
   });
 }
 
@@ -488,7 +500,12 @@ plinth_status_t op_launch(plinth_stream_t stream, const plinth_op_call_t* call) 
     const auto c = parse(call);
     const std::string reason = unsupported_reason(*s.device, c);
     if (!reason.empty()) fail(PLINTH_ERROR_UNSUPPORTED, reason);
-    enqueue(s, [c] { execute(c); });
+    std::vector<Buffer*> uses;
+    for (int i = 0; i < c.num_inputs; ++i) {
+      if (c.input(i)) uses.push_back(&lookup(state().buffers, c.input(i)->buffer, "buffer"));
+    }
+    for (int i = 0; i < c.num_outputs; ++i) uses.push_back(&lookup(state().buffers, c.outputs[i].buffer, "buffer"));
+    enqueue(s, [c] { execute(c); }, std::move(uses));
   });
 }
 

@@ -203,6 +203,30 @@ TEST(Faults, DeviceLostAfterNLaunches) {
   EXPECT_FALSE(rt.device("coretest:1").lost());
 }
 
+// An injected loss exists only in the core: the plugin still runs the work queued before it. Freeing
+// a buffer that queued work uses must still wait for that work (abi.h, buffer_free), or the plugin
+// runs it on freed memory (the Vulkan plugin crashed that way). coretest refuses such a free.
+TEST(Faults, InjectedLossStillFreesBuffersAfterTheirQueuedWork) {
+  CapturedLog log;
+  auto o = plinth::test::coretest_options(log);
+  o.faults = "device_lost:2";
+  {
+    plinth::Runtime rt(o);
+    auto& dev = rt.device("coretest:0");
+    auto s = dev.create_stream();
+    {
+      auto b = dev.allocate(1024);
+      const auto t = Tensor::contiguous(b, DType::f32, {256});
+      plinth::ops::fill(s, t, 1.0);
+      plinth::ops::fill(s, t, 2.0);
+      ASSERT_TRUE(dev.lost());
+    }  // b is freed here, with both fills still queued (coretest runs its streams lazily)
+    EXPECT_EQ(dev.allocator_stats().plugin_frees, 1u);
+    EXPECT_EQ(dev.allocator_stats().bytes_cached, 0u);  // a lost device caches nothing
+  }
+  EXPECT_EQ(log.text().find("failed"), std::string::npos) << log.text();
+}
+
 TEST(Faults, EnvironmentVariableIsRead) {
   ::setenv("PLINTH_FAULT", "alloc:1@coretest:1", 1);
   ::setenv("PLINTH_VALIDATE", "1", 1);
