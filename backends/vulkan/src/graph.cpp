@@ -31,10 +31,11 @@ Graph::Graph(Device& device) : device_(&device) {
 
 Graph::~Graph() {
   try {
-    wait_launches();
+    if (!device_->loss().lost()) wait_launches();
   } catch (...) {
-    device_->fn().vkDeviceWaitIdle(device_->get());
+    // Destruction cannot report; the device was lost meanwhile, and is drained below.
   }
+  if (device_->loss().lost()) device_->drain();
   batch_.arg_chunks.clear();
   batch_.staging.clear();
   device_->fn().vkDestroyCommandPool(device_->get(), pool_, nullptr);
