@@ -145,6 +145,13 @@ Session::~Session() {
   if (api_->shutdown != nullptr) api_->shutdown();
 }
 
+plinth_status_t Session::close_device() {
+  const plinth_status_t status = api_->device_close(device_);
+  stream_ = nullptr;
+  device_ = nullptr;
+  return status;
+}
+
 std::string Session::last_error() const {
   const char* message = api_->last_error_message ? api_->last_error_message() : nullptr;
   return message ? std::string(message) : std::string();
