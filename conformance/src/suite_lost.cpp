@@ -59,10 +59,11 @@ plinth_tensor_t dense_f32(plinth_buffer_t buffer, int64_t elements) {
   return t;
 }
 
-// Work queued on several streams, then the loss. The handles are raw so that each test chooses how
-// (and whether) they are destroyed; whatever a failing test leaves is reclaimed by device_close.
+// A session on a device the hook loses, work queued on several streams, then the loss. The handles
+// are raw so that each test chooses how (and whether) they are destroyed; whatever a failing test
+// leaves is reclaimed by device_close when the session ends.
 struct LostScene {
-  explicit LostScene(Session& session) : s(session) {}
+  explicit LostScene(const TestEnv& env) : host(pattern_bytes(kBigBytes, 7)), s(open_losing_session(env)) {}
 
   // Creates the objects, queues work on them without waiting, and launches until the device is
   // lost: launch kLaunchesBeforeLoss + 1 must return DEVICE_LOST.
@@ -86,15 +87,15 @@ struct LostScene {
       s.check(api.event_create(s.device(), 0, &e), "event_create");
       events.push_back(e);
     }
-    host = pattern_bytes(kBigBytes, 7);
     // Stream 0 uploads and copies, stream 1 waits for it; both then queue fills of the big buffers.
-    s.check(api.copy_host_to_buffer(streams[0], host.data(), buffers[0], 0, kBigBytes), "copy_host_to_buffer");
+    s.check(api.copy_host_to_buffer(streams[0], host.data(), buffers[0], 0, kBigBytes),
+            "copy_host_to_buffer");
     s.check(api.copy_buffer(streams[0], buffers[0], 0, buffers[1], 0, kBigBytes), "copy_buffer");
     s.check(api.event_record(events[0], streams[0]), "event_record");
     s.check(api.stream_wait_event(streams[1], events[0]), "stream_wait_event");
     uint64_t launched = 0;
-    if (api.graph_begin_capture != nullptr && api.graph_end_capture != nullptr && api.graph_launch != nullptr &&
-        api.graph_destroy != nullptr) {
+    if (api.graph_begin_capture != nullptr && api.graph_end_capture != nullptr &&
+        api.graph_launch != nullptr && api.graph_destroy != nullptr) {
       s.check(api.graph_begin_capture(s.stream()), "graph_begin_capture");
       s.check(launch_fill(s.stream(), buffers[2], 1024), "op_launch(FILL) while capturing");
       ++launched;
@@ -104,22 +105,25 @@ struct LostScene {
     for (; launched < kLaunchesBeforeLoss; ++launched) {
       const plinth_status_t st = launch_fill(streams[launched % 2], buffers[launched % 2], kBigBytes / 4);
       if (st == PLINTH_ERROR_DEVICE_LOST) {
-        fail("op_launch " + std::to_string(launched + 1) + " returned DEVICE_LOST, but PLINTH_PLUGIN_FAULT=device_lost:" +
-             std::to_string(kLaunchesBeforeLoss) + " loses the device only after " + std::to_string(kLaunchesBeforeLoss) +
-             " launches");
+        fail("op_launch " + std::to_string(launched + 1) +
+             " returned DEVICE_LOST, but PLINTH_PLUGIN_FAULT=device_lost:" +
+             std::to_string(kLaunchesBeforeLoss) + " loses the device only after " +
+             std::to_string(kLaunchesBeforeLoss) + " launches");
       }
       s.check(st, "op_launch(FILL) " + std::to_string(launched + 1));
     }
     s.check(api.event_record(events[1], streams[1]), "event_record");
     const plinth_status_t st = launch_fill(streams[0], buffers[1], kBigBytes / 4);
     if (st == PLINTH_OK) {
-      throw Unsupported("the plugin does not honour the test hook PLINTH_PLUGIN_FAULT=device_lost:N (launch " +
-                        std::to_string(kLaunchesBeforeLoss + 1) + " succeeded), so a device loss cannot be simulated; "
-                        "see docs/abi.md#device-loss");
+      throw Unsupported(
+          "the plugin does not honour the test hook PLINTH_PLUGIN_FAULT=device_lost:N (launch " +
+          std::to_string(kLaunchesBeforeLoss + 1) +
+          " succeeded), so a device loss cannot be simulated; "
+          "see docs/abi.md#device-loss");
     }
-    s.expect_status(st, PLINTH_ERROR_DEVICE_LOST, "op_launch " + std::to_string(kLaunchesBeforeLoss + 1) +
-                                                     " with PLINTH_PLUGIN_FAULT=device_lost:" +
-                                                     std::to_string(kLaunchesBeforeLoss));
+    s.expect_status(st, PLINTH_ERROR_DEVICE_LOST,
+                    "op_launch " + std::to_string(kLaunchesBeforeLoss + 1) +
+                        " with PLINTH_PLUGIN_FAULT=device_lost:" + std::to_string(kLaunchesBeforeLoss));
   }
 
   plinth_status_t launch_fill(plinth_stream_t stream, plinth_buffer_t buffer, int64_t elements) const {
@@ -135,12 +139,14 @@ struct LostScene {
     return s.api().op_launch(stream, &call);
   }
 
-  Session& s;
+  // The upload's source, declared before the session so that it outlives the device: after a loss
+  // the host cannot know whether the copy has read it.
+  std::vector<std::byte> host;
+  Session s;
   std::vector<plinth_stream_t> streams;
   std::vector<plinth_buffer_t> buffers;
   std::vector<plinth_event_t> events;
   plinth_graph_t graph = nullptr;
-  std::vector<std::byte> host;  // the upload's source: kept until the device is closed
 };
 
 // A destroy after the loss must succeed: it is the only thing the host can still do.
@@ -148,12 +154,13 @@ void expect_destroyed(const Session& s, plinth_status_t status, const std::strin
   if (status == PLINTH_OK) return;
   const std::string message = s.last_error();
   fail(what + " after the device was lost returned " + status_text(status) +
-       (message.empty() ? "" : " (" + message + ")") + ": destroy calls must still succeed after DEVICE_LOST");
+       (message.empty() ? "" : " (" + message + ")") +
+       ": destroy calls must still succeed after DEVICE_LOST");
 }
 
 void calls_fail(TestEnv& env) {
-  Session s = open_losing_session(env);
-  LostScene scene(s);
+  LostScene scene(env);
+  Session& s = scene.s;
   scene.build();
   const auto& api = s.api();
   auto lost = [&](plinth_status_t st, const std::string& what) {
@@ -162,7 +169,8 @@ void calls_fail(TestEnv& env) {
   lost(scene.launch_fill(scene.streams[1], scene.buffers[2], 16), "op_launch");
   lost(api.stream_synchronize(scene.streams[0]), "stream_synchronize");
   lost(api.stream_synchronize(s.stream()), "stream_synchronize (the session stream)");
-  lost(api.copy_host_to_buffer(scene.streams[0], scene.host.data(), scene.buffers[2], 0, 16), "copy_host_to_buffer");
+  lost(api.copy_host_to_buffer(scene.streams[0], scene.host.data(), scene.buffers[2], 0, 16),
+       "copy_host_to_buffer");
   lost(api.copy_buffer(scene.streams[1], scene.buffers[0], 0, scene.buffers[2], 0, 16), "copy_buffer");
   lost(api.event_record(scene.events[1], scene.streams[0]), "event_record");
   lost(api.event_synchronize(scene.events[0]), "event_synchronize");
@@ -179,27 +187,29 @@ void calls_fail(TestEnv& env) {
 }
 
 void destroy_in_any_order(TestEnv& env) {
-  Session s = open_losing_session(env);
-  LostScene scene(s);
+  LostScene scene(env);
+  Session& s = scene.s;
   scene.build();
   const auto& api = s.api();
   // The order a host's clean-up may take after a loss: memory first, while queued work still uses
   // it, and the streams holding that work last.
-  for (auto b : scene.buffers) expect_destroyed(s, api.buffer_free(b), "buffer_free of a buffer queued work uses");
+  for (auto b : scene.buffers)
+    expect_destroyed(s, api.buffer_free(b), "buffer_free of a buffer queued work uses");
   scene.buffers.clear();
   for (auto e : scene.events) expect_destroyed(s, api.event_destroy(e), "event_destroy");
   scene.events.clear();
   if (scene.graph != nullptr) expect_destroyed(s, api.graph_destroy(scene.graph), "graph_destroy");
   scene.graph = nullptr;
-  for (auto st : scene.streams) expect_destroyed(s, api.stream_destroy(st), "stream_destroy of a stream with queued work");
+  for (auto st : scene.streams)
+    expect_destroyed(s, api.stream_destroy(st), "stream_destroy of a stream with queued work");
   scene.streams.clear();
   // The session stream still holds the graph's replay: device_close reclaims it.
   expect_destroyed(s, s.close_device(), "device_close");
 }
 
 void close_reclaims(TestEnv& env) {
-  Session s = open_losing_session(env);
-  LostScene scene(s);
+  LostScene scene(env);
+  Session& s = scene.s;
   scene.build();
   // Nothing destroyed: device_close must reclaim every object, with its queued work, by itself.
   expect_destroyed(s, s.close_device(), "device_close with every object still alive");

@@ -1,10 +1,11 @@
 // sdk::DeviceLoss: the lost state and the PLINTH_PLUGIN_FAULT=device_lost:N test hook.
+#include "plinth/sdk/device_loss.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <string>
 
-#include "plinth/sdk/device_loss.hpp"
 #include "plinth/sdk/status.hpp"
 
 namespace {
@@ -32,9 +33,10 @@ TEST(DeviceLoss, HealthyUntilTheDriverReportsTheLoss) {
   EXPECT_TRUE(loss.lost());
   const auto [status, message] = outcome([&] { loss.check("stream_synchronize"); });
   EXPECT_EQ(status, PLINTH_ERROR_DEVICE_LOST);
-  EXPECT_EQ(message,
-            "stream_synchronize: the device was lost (vkQueueSubmit failed: VK_ERROR_DEVICE_LOST); only destroying "
-            "its objects is possible");
+  EXPECT_EQ(
+      message,
+      "stream_synchronize: the device was lost (vkQueueSubmit failed: VK_ERROR_DEVICE_LOST); only destroying "
+      "its objects is possible");
   EXPECT_EQ(outcome([&] { loss.before_launch(); }).first, PLINTH_ERROR_DEVICE_LOST);
 }
 
@@ -62,7 +64,8 @@ TEST(DeviceLoss, HookIsReadFromTheEnvironment) {
   EXPECT_FALSE(DeviceLoss::hook_from_environment().has_value());
   ::setenv("PLINTH_PLUGIN_FAULT", "device_lost:12", 1);
   EXPECT_EQ(DeviceLoss::hook_from_environment(), 12u);
-  for (const char* bad : {"device_lost:", "device_lost:x", "device_lost:-1", "launch:3", "device_lost:3@cpu:0"}) {
+  for (const char* bad :
+       {"device_lost:", "device_lost:x", "device_lost:-1", "launch:3", "device_lost:3@cpu:0"}) {
     ::setenv("PLINTH_PLUGIN_FAULT", bad, 1);
     const auto [status, message] = outcome([] { DeviceLoss::hook_from_environment(); });
     EXPECT_EQ(status, PLINTH_ERROR_INVALID_ARGUMENT) << bad;

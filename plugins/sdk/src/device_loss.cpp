@@ -19,13 +19,15 @@ std::optional<uint64_t> DeviceLoss::hook_from_environment() {
     const auto [end, ec] = std::from_chars(first, last, n);
     if (ec == std::errc() && end == last && first != last) return n;
   }
-  fail(PLINTH_ERROR_INVALID_ARGUMENT,
-       "PLINTH_PLUGIN_FAULT='" + std::string(text) + "' is not device_lost:N (N op launches before the loss)");
+  fail(PLINTH_ERROR_INVALID_ARGUMENT, "PLINTH_PLUGIN_FAULT='" + std::string(text) +
+                                          "' is not device_lost:N (N op launches before the loss)");
 }
 
 namespace {
 
-std::string simulated(uint64_t n) { return "simulated by PLINTH_PLUGIN_FAULT=device_lost:" + std::to_string(n); }
+std::string simulated(uint64_t n) {
+  return "simulated by PLINTH_PLUGIN_FAULT=device_lost:" + std::to_string(n);
+}
 
 }  // namespace
 

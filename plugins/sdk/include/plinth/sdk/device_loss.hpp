@@ -12,8 +12,9 @@
 //
 // The test hook: PLINTH_PLUGIN_FAULT=device_lost:N, read when a device is opened
 // (`hook_from_environment`), loses the device after N op launches on it: launch N+1 and every later
-// use fail with DEVICE_LOST exactly as after a real loss (0: every use), while the hardware, still healthy, keeps
-// running what was submitted before. The CTS uses it to certify teardown after a loss (docs/abi.md).
+// use fail with DEVICE_LOST exactly as after a real loss (N = 0: every use), while the hardware,
+// still healthy, keeps running what was submitted before. The CTS uses it to certify teardown after
+// a loss (docs/abi.md).
 #pragma once
 
 #include <atomic>
