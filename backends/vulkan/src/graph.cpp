@@ -30,12 +30,15 @@ Graph::Graph(Device& device) : device_(&device) {
 }
 
 Graph::~Graph() {
-  try {
-    if (!device_->loss().lost()) wait_launches();
-  } catch (...) {
-    // Destruction cannot report; the device was lost meanwhile, and is drained below.
+  if (device_->loss().lost()) {
+    device_->drain();  // queued replays may still run under the hook, or end in a real loss
+  } else {
+    try {
+      wait_launches();
+    } catch (...) {
+      device_->drain();  // destruction cannot report; the device may have been lost meanwhile
+    }
   }
-  if (device_->loss().lost()) device_->drain();
   batch_.arg_chunks.clear();
   batch_.staging.clear();
   device_->fn().vkDestroyCommandPool(device_->get(), pool_, nullptr);

@@ -38,16 +38,19 @@ Stream::~Stream() {
   // freed the buffers it uses (it cannot wait for anything after a loss). Work already submitted
   // may still be running (a loss found by a later call, or the test hook's healthy hardware), so
   // the queue is drained before the command pool and the batches' buffers go.
-  if (!device_->loss().lost()) {
+  if (device_->loss().lost()) {
+    device_->drain();
+  } else {
     try {
       std::lock_guard lock(mutex_);
       flush_locked();
       wait_locked(last_value_);
     } catch (...) {
-      // Destruction cannot report; the device was lost meanwhile, and is drained below.
+      // Destruction cannot report (the device may have been lost meanwhile); what was submitted must
+      // still be over before the batches go.
+      device_->drain();
     }
   }
-  if (device_->loss().lost()) device_->drain();
   inflight_.clear();
   open_.reset();
   capture_.reset();
