@@ -5,7 +5,10 @@
 
 namespace plinth::gpu {
 
-void use_device(const Device& device) { check(gpuSetDevice(device.ordinal), "set device"); }
+void use_device(const Device& device, const char* call) {
+  device.loss.check(call);
+  check(gpuSetDevice(device.ordinal), "set device");
+}
 
 // Destructors release what they own and ignore errors: they run on paths that must not throw
 // (destroy entries, device_close reclaiming leaks, shutdown).

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "gpu_port.hpp"
 #include "plinth/abi.h"
+#include "plinth/sdk/device_loss.hpp"
 
 namespace plinth::gpu {
 
@@ -20,12 +22,18 @@ enum class MatmulPath { kBlas, kTiled };
 enum class QuantDecodePath { kInt8, kF32 };
 
 struct Device {
+  // `lose_after`: the PLINTH_PLUGIN_FAULT=device_lost:N test hook (sdk/device_loss.hpp), if set.
+  explicit Device(std::optional<uint64_t> lose_after = std::nullopt) : loss(lose_after) {}
   int ordinal = 0;
   gpuDeviceProp prop{};
   std::string arch;
   std::string driver;
   MatmulPath matmul = MatmulPath::kBlas;
   QuantDecodePath quant_decode = QuantDecodePath::kInt8;
+  // Set by the test hook only: a real loss is a sticky runtime error, which fails every later
+  // runtime call by itself. Either way the destructors below submit nothing: they free, destroy and
+  // wait for work already queued (the runtime ends those waits at once after a sticky error).
+  sdk::DeviceLoss loss;
 };
 
 struct Buffer {
@@ -68,7 +76,9 @@ struct Graph {
   ~Graph();
 };
 
-// Makes `device` current on the calling thread (runtime calls act on the current device).
-void use_device(const Device& device);
+// Makes `device` current on the calling thread (runtime calls act on the current device). Every
+// entry that uses a device calls it first: it fails with DEVICE_LOST, naming `call`, once the
+// device is lost.
+void use_device(const Device& device, const char* call);
 
 }  // namespace plinth::gpu

@@ -170,7 +170,7 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
       sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "device_open: index " + std::to_string(index) + " but " +
                                                std::to_string(count) + " device(s)");
     }
-    auto device = std::make_unique<Device>();
+    auto device = std::make_unique<Device>(sdk::DeviceLoss::hook_from_environment());
     device->ordinal = static_cast<int>(index);
     check(gpuGetDeviceProperties(&device->prop, device->ordinal), "device_open: get properties");
     const std::string problem = arch_problem(device->prop);
@@ -193,7 +193,7 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
 #else
     device->matmul = MatmulPath::kTiled;
 #endif
-    use_device(*device);
+    check(gpuSetDevice(device->ordinal), "device_open: set device");
     check(gpuFree(nullptr), "device_open: create context");  // surfaces a busy or broken device now
 #if defined(PLINTH_GPU_CUDA)
     // Ops take their scratch (quantized matmul) from the stream-ordered pool. With its default release
@@ -256,7 +256,7 @@ plinth_status_t api_device_memory_info(plinth_device_t device, uint64_t* out_fre
   return sdk::guard([&] {
     const Device& d = state().devices.get(device);
     sdk::require(out_free != nullptr && out_total != nullptr, "device_memory_info: NULL output");
-    use_device(d);
+    use_device(d, "device_memory_info");
     size_t free_bytes = 0;
     size_t total_bytes = 0;
     check(gpuMemGetInfo(&free_bytes, &total_bytes), "device_memory_info");
@@ -289,7 +289,7 @@ plinth_status_t api_buffer_alloc(plinth_device_t device, const plinth_buffer_des
     const uint64_t align = in.alignment > kMinAlignment ? in.alignment : 0;  // runtime gives kMinAlignment
     if (align > UINT64_MAX - in.size) sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "buffer_alloc: size + alignment overflows");
     const size_t bytes = static_cast<size_t>(in.size + align);
-    use_device(d);
+    use_device(d, "buffer_alloc");
     auto buffer = std::make_unique<Buffer>();
     buffer->device = &d;
     buffer->size = in.size;
@@ -315,6 +315,7 @@ plinth_status_t api_buffer_free(plinth_buffer_t buffer) {
 plinth_status_t api_buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr) {
   return sdk::guard([&] {
     Buffer& b = state().buffers.get(buffer);
+    b.device->loss.check("buffer_map");
     sdk::require(out_ptr != nullptr, "buffer_map: out_ptr is NULL");
     if (b.kind == PLINTH_MEMORY_DEVICE) {
       sdk::fail(PLINTH_ERROR_UNSUPPORTED, "buffer_map: device-local memory is not host-visible; copy instead");
@@ -353,7 +354,7 @@ plinth_status_t api_stream_create(plinth_device_t device, uint32_t flags, plinth
     Device& d = s.devices.get(device);
     sdk::require(out_stream != nullptr, "stream_create: out_stream is NULL");
     sdk::require(flags == 0, "stream_create: flags must be 0 in ABI v1");
-    use_device(d);
+    use_device(d, "stream_create");
     auto stream = std::make_unique<Stream>();
     stream->device = &d;
     check(gpuStreamCreateNonBlocking(&stream->stream), "stream_create");
@@ -375,7 +376,7 @@ plinth_status_t api_stream_destroy(plinth_stream_t stream) {
 plinth_status_t api_stream_synchronize(plinth_stream_t stream) {
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
-    use_device(*s.device);
+    use_device(*s.device, "stream_synchronize");
     if (capturing(s)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "stream_synchronize: the stream is being captured");
     check(gpuStreamSynchronize(s.stream), "stream_synchronize");
     auto* flag = reinterpret_cast<std::atomic<int32_t>*>(s.error_flag_host);
@@ -402,8 +403,9 @@ plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src,
     sdk::require(b.device->ordinal == s.device->ordinal, "copy_host_to_buffer: buffer and stream are on different devices");
     check_range(b, dst_offset, size, "copy_host_to_buffer");
     sdk::require(src != nullptr || size == 0, "copy_host_to_buffer: src is NULL");
+    s.device->loss.check("copy_host_to_buffer");  // before the early return: nothing works after a loss
     if (size == 0) return;
-    use_device(*s.device);
+    use_device(*s.device, "copy_host_to_buffer");
     check(gpuMemcpyAsync(b.data + dst_offset, src, size, gpuMemcpyDefault, s.stream), "copy_host_to_buffer");
   });
 }
@@ -417,8 +419,9 @@ plinth_status_t api_copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t 
     sdk::require(b.device->ordinal == s.device->ordinal, "copy_buffer_to_host: buffer and stream are on different devices");
     check_range(b, src_offset, size, "copy_buffer_to_host");
     sdk::require(dst != nullptr || size == 0, "copy_buffer_to_host: dst is NULL");
+    s.device->loss.check("copy_buffer_to_host");  // before the early return: nothing works after a loss
     if (size == 0) return;
-    use_device(*s.device);
+    use_device(*s.device, "copy_buffer_to_host");
     check(gpuMemcpyAsync(dst, b.data + src_offset, size, gpuMemcpyDefault, s.stream), "copy_buffer_to_host");
   });
 }
@@ -437,8 +440,9 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
     if (&from == &to && size > 0 && src_offset < dst_offset + size && dst_offset < src_offset + size) {
       sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "copy_buffer: source and destination overlap");
     }
+    s.device->loss.check("copy_buffer");  // before the early return: nothing works after a loss
     if (size == 0) return;
-    use_device(*s.device);
+    use_device(*s.device, "copy_buffer");
     check(gpuMemcpyAsync(to.data + dst_offset, from.data + src_offset, size, gpuMemcpyDefault, s.stream), "copy_buffer");
   });
 }
@@ -451,7 +455,7 @@ plinth_status_t api_event_create(plinth_device_t device, uint32_t flags, plinth_
     Device& d = s.devices.get(device);
     sdk::require(out_event != nullptr, "event_create: out_event is NULL");
     sdk::require((flags & ~PLINTH_EVENT_FLAG_TIMING) == 0, "event_create: unknown flags");
-    use_device(d);
+    use_device(d, "event_create");
     auto event = std::make_unique<Event>();
     event->device = &d;
     event->timing = (flags & PLINTH_EVENT_FLAG_TIMING) != 0;
@@ -470,7 +474,7 @@ plinth_status_t api_event_record(plinth_event_t event, plinth_stream_t stream) {
     Event& e = st.events.get(event);
     Stream& s = st.streams.get(stream);
     sdk::require(e.device->ordinal == s.device->ordinal, "event_record: event and stream are on different devices");
-    use_device(*s.device);
+    use_device(*s.device, "event_record");
     check(gpuEventRecord(e.event, s.stream), "event_record");
     e.recorded = true;
   });
@@ -482,7 +486,7 @@ plinth_status_t api_stream_wait_event(plinth_stream_t stream, plinth_event_t eve
     Stream& s = st.streams.get(stream);
     Event& e = st.events.get(event);
     sdk::require(e.device->ordinal == s.device->ordinal, "stream_wait_event: event and stream are on different devices");
-    use_device(*s.device);
+    use_device(*s.device, "stream_wait_event");
     check(gpuStreamWaitEvent(s.stream, e.event), "stream_wait_event");
   });
 }
@@ -490,7 +494,7 @@ plinth_status_t api_stream_wait_event(plinth_stream_t stream, plinth_event_t eve
 plinth_status_t api_event_synchronize(plinth_event_t event) {
   return sdk::guard([&] {
     Event& e = state().events.get(event);
-    use_device(*e.device);
+    use_device(*e.device, "event_synchronize");
     check(gpuEventSynchronize(e.event), "event_synchronize");
   });
 }
@@ -498,7 +502,7 @@ plinth_status_t api_event_synchronize(plinth_event_t event) {
 plinth_status_t api_event_query(plinth_event_t event) {
   return sdk::guard([&] {
     Event& e = state().events.get(event);
-    use_device(*e.device);
+    use_device(*e.device, "event_query");
     const gpuError_t error = gpuEventQuery(e.event);
     if (error == gpuErrorNotReady) {
       (void)gpuGetLastError();
@@ -517,7 +521,7 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
     sdk::require(a.timing && b.timing, "event_elapsed_ms: both events need PLINTH_EVENT_FLAG_TIMING");
     sdk::require(a.recorded && b.recorded, "event_elapsed_ms: both events must have been recorded");
     sdk::require(a.device->ordinal == b.device->ordinal, "event_elapsed_ms: events are on different devices");
-    use_device(*a.device);
+    use_device(*a.device, "event_elapsed_ms");
     for (const Event* e : {&a, &b}) {
       const gpuError_t error = gpuEventQuery(e->event);
       if (error == gpuErrorNotReady) {
@@ -535,7 +539,7 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
 plinth_status_t api_graph_begin_capture(plinth_stream_t stream) {
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
-    use_device(*s.device);
+    use_device(*s.device, "graph_begin_capture");
     if (capturing(s)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "graph_begin_capture: the stream is already capturing");
     // Relaxed: other threads may keep allocating and synchronizing their own streams meanwhile.
     check(gpuStreamBeginCaptureRelaxed(s.stream), "graph_begin_capture");
@@ -547,7 +551,7 @@ plinth_status_t api_graph_end_capture(plinth_stream_t stream, plinth_graph_t* ou
     PluginState& st = state();
     Stream& s = st.streams.get(stream);
     sdk::require(out_graph != nullptr, "graph_end_capture: out_graph is NULL");
-    use_device(*s.device);
+    use_device(*s.device, "graph_end_capture");
     if (!capturing(s)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "graph_end_capture: the stream is not capturing");
     auto graph = std::make_unique<Graph>();
     graph->device = s.device;
@@ -565,7 +569,7 @@ plinth_status_t api_graph_launch(plinth_graph_t graph, plinth_stream_t stream) {
     Graph& g = st.graphs.get(graph);
     Stream& s = st.streams.get(stream);
     sdk::require(g.device->ordinal == s.device->ordinal, "graph_launch: graph and stream are on different devices");
-    use_device(*s.device);
+    use_device(*s.device, "graph_launch");
     check(gpuGraphLaunch(g.exec, s.stream), "graph_launch");
     check(gpuEventRecord(g.last_launch, s.stream), "graph_launch (event)");
   });
@@ -616,7 +620,8 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
     }
     const std::string reason = unsupported_reason(*s.device, parsed);
     if (!reason.empty()) sdk::fail(PLINTH_ERROR_UNSUPPORTED, std::string(sdk::op_name(parsed.op)) + ": " + reason);
-    use_device(*s.device);
+    s.device->loss.before_launch();  // counts valid launches only
+    use_device(*s.device, "op_launch");
     launch_op(s, parsed, [&](plinth_buffer_t handle) { return st.buffers.get(handle).data; });
   });
 }

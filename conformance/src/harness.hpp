@@ -104,6 +104,10 @@ class Session {
   std::vector<std::byte> download(const DeviceBuffer& buffer, uint64_t offset, uint64_t size) const;
   void sync() const;
 
+  // Closes the device now (device_close reclaims what is still alive on it, the session stream
+  // included) and returns its status; afterwards the destructor only shuts the plugin down.
+  plinth_status_t close_device();
+
  private:
   CtsOptions options_;
   HostServices host_;
@@ -146,6 +150,7 @@ SuiteDef abi_suite();
 SuiteDef device_suite();
 SuiteDef memory_suite();
 SuiteDef streams_suite();
+SuiteDef lost_suite();
 SuiteDef ops_suite(Level level);
 SuiteDef errors_suite(Level level);
 SuiteDef perf_suite(Level level);

@@ -132,6 +132,7 @@ void print_summary(const CtsReport& report, std::ostream& out, bool verbose) {
     return c;
   }();
   out << "\n";
+  if (!report.load_error.empty()) out << "Nothing ran: " << report.load_error << "\n";
   if (!report.stop_reason.empty()) out << "Run stopped: " << report.stop_reason << "\n";
   out << "Result: level " << level_name(report.level) << " " << (report.passed ? "PASSED" : "FAILED") << " ("
       << total.passed << " passed, " << total.failed << " failed, " << total.unsupported << " unsupported, "
@@ -150,6 +151,7 @@ std::string report_json(const CtsReport& report) {
   j["expectations"] = report.expect_path;
   j["passed"] = report.passed;
   j["stop_reason"] = report.stop_reason;
+  j["load_error"] = report.load_error;
   j["duration_s"] = report.duration_s;
   j["summary"] = {{"passed", report.count(TestStatus::kPassed)},
                   {"failed", report.count(TestStatus::kFailed)},
@@ -180,6 +182,16 @@ std::string report_junit(const CtsReport& report) {
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  if (!report.load_error.empty()) {
+    // Nothing ran: one failed test case says why, so that CI shows the reason.
+    out << "<testsuites name=\"plinth-cts " << level_name(report.level) << "\" tests=\"1\" failures=\"1\" time=\""
+        << report.duration_s << "\">\n"
+        << "  <testsuite name=\"plugin\" tests=\"1\" failures=\"1\" skipped=\"0\" time=\"0\">\n"
+        << "    <testcase classname=\"cts.plugin\" name=\"plugin.load\" time=\"0\">\n"
+        << "      <failure message=\"" << xml_escape(report.load_error) << "\" type=\"failed\"/>\n"
+        << "    </testcase>\n  </testsuite>\n</testsuites>\n";
+    return out.str();
+  }
   out << "<testsuites name=\"plinth-cts " << level_name(report.level) << "\" tests=\"" << report.tests.size()
       << "\" failures=\"" << (report.count(TestStatus::kFailed) + report.count(TestStatus::kStaleExpectedFailure))
       << "\" time=\"" << report.duration_s << "\">\n";

@@ -121,6 +121,66 @@ std::string describe_wait_status(int status) {
   return "ended abnormally";
 }
 
+// Why the plugin file cannot be loaded at all ("" when it can): checked once before the suites, so
+// that a file that is no plugin is one clear error instead of the same failure for every test. It
+// loads in a child of its own, as the suites do: the parent never loads a plugin.
+std::string load_problem(const CtsOptions& options) {
+  auto try_load = [&]() -> std::string {
+    try {
+      PluginLibrary library(options.plugin.string());
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  };
+  if (!options.isolate) return try_load();
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for the loader child");
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("cannot fork the loader child");
+  if (pid == 0) {
+    ::close(fds[0]);
+    write_all(fds[1], try_load());
+    ::close(fds[1]);
+    _exit(0);
+  }
+  ::close(fds[1]);
+  std::string message;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.test_timeout_s));
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+    char chunk[4096];
+    const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    message.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  const std::string path = options.plugin.string();
+  if (timed_out) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", options.test_timeout_s);
+    return "cannot load plugin " + path + ": loading it did not finish within " + secs + " s";
+  }
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+    return "cannot load plugin " + path + ": loading it ended the process: " + describe_wait_status(st);
+  }
+  return message;
+}
+
 class Runner {
  public:
   Runner(const CtsOptions& options, const ProgressFn& progress) : options_(options), progress_(progress) {}
@@ -131,6 +191,13 @@ class Runner {
     report_.level = options_.level;
     report_.seed = options_.seed;
     load_expectations();
+    report_.load_error = load_problem(options_);
+    if (!report_.load_error.empty()) {
+      report_.passed = false;
+      report_.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      write_reports();
+      return report_;
+    }
     suites_ = build_suites(options_.level);
     // Plan: which tests run, which are declared unsupported, which are filtered out.
     for (std::size_t s = 0; s < suites_.size(); ++s) {

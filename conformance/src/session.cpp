@@ -30,10 +30,15 @@ PluginLibrary::PluginLibrary(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* why = dlerror();
-    fail("cannot load plugin " + path + ": " + (why ? why : "unknown loader error"));
+    std::string_view reason = why != nullptr ? why : "the dynamic loader gave no reason";
+    // The loader names the file first; the message names it already.
+    if (reason.starts_with(path + ": ")) reason.remove_prefix(path.size() + 2);
+    fail("cannot load plugin " + path + ": " + std::string(reason));
   }
   void* symbol = dlsym(handle, PLINTH_PLUGIN_ENTRY_NAME);
-  if (symbol == nullptr) fail("plugin " + path + " does not export " PLINTH_PLUGIN_ENTRY_NAME);
+  if (symbol == nullptr) {
+    fail("cannot load plugin " + path + ": not a Plinth plugin: no exported symbol '" PLINTH_PLUGIN_ENTRY_NAME "'");
+  }
   init_ = reinterpret_cast<plinth_plugin_init_fn>(symbol);
 }
 
@@ -138,6 +143,13 @@ Session::~Session() {
   if (stream_ != nullptr) api_->stream_destroy(stream_);
   if (device_ != nullptr) api_->device_close(device_);
   if (api_->shutdown != nullptr) api_->shutdown();
+}
+
+plinth_status_t Session::close_device() {
+  const plinth_status_t status = api_->device_close(device_);
+  stream_ = nullptr;
+  device_ = nullptr;
+  return status;
 }
 
 std::string Session::last_error() const {

@@ -100,26 +100,39 @@ void Allocator::release(std::unique_ptr<Block> block, const std::vector<std::sha
   }
   if (device_.closed) return;  // the plugin reclaimed everything at device_close
   const auto& api = device_.api();
+  // After the plugin reported the loss only destroy calls are valid, and the work queued on the
+  // block will never run: free it at once. An injected loss is not such a loss (state.hpp): the
+  // plugin still runs the queued work, so the block is freed only after it, as on a healthy device.
+  if (device_.plugin_lost) {
+    destroy_block(std::move(block), false);
+    return;
+  }
   bool ordered = true;
-  if (!device_.lost) {
-    for (const auto& stream : used) {
-      plinth_event_t event = nullptr;
-      if (api.event_create(device_.handle, 0, &event) != PLINTH_OK) {
-        ordered = false;
-        break;
-      }
-      if (api.event_record(event, stream->handle) != PLINTH_OK) {
-        api.event_destroy(event);
-        ordered = false;
-        break;
-      }
-      block->pending.push_back({stream->id, event});
+  for (const auto& stream : used) {
+    plinth_event_t event = nullptr;
+    plinth_status_t status = api.event_create(device_.handle, 0, &event);
+    if (status == PLINTH_OK) {
+      status = api.event_record(event, stream->handle);
+      if (status != PLINTH_OK) api.event_destroy(event);
     }
+    if (device_.reported_lost(status, "event_record (buffer release)")) {
+      destroy_block(std::move(block), false);
+      return;
+    }
+    if (status != PLINTH_OK) {
+      ordered = false;
+      break;
+    }
+    block->pending.push_back({stream->id, event});
   }
   if (!ordered) {
     // Without events we cannot tell when the memory is free again: wait for the streams instead.
-    for (const auto& stream : used) api.stream_synchronize(stream->handle);
+    for (const auto& stream : used) {
+      const plinth_status_t status = api.stream_synchronize(stream->handle);
+      if (device_.reported_lost(status, "stream_synchronize (buffer release)")) break;
+    }
   }
+  // A lost device allocates nothing any more: its blocks are not worth caching.
   if (block->pooled && !device_.lost) {
     std::lock_guard lock(mutex_);
     stats_.bytes_cached += block->size;
@@ -132,7 +145,11 @@ void Allocator::release(std::unique_ptr<Block> block, const std::vector<std::sha
 void Allocator::destroy_block(std::unique_ptr<Block> block, bool wait) {
   const auto& api = device_.api();
   for (const auto& p : block->pending) {
-    if (wait && !device_.lost) api.event_synchronize(p.event);
+    // Only a loss the plugin reported ends the wait for the work on the block: with an injected
+    // one the work still runs and must finish before buffer_free.
+    if (wait && !device_.plugin_lost) {
+      device_.reported_lost(api.event_synchronize(p.event), "event_synchronize (buffer release)");
+    }
     api.event_destroy(p.event);
   }
   const plinth_status_t status = api.buffer_free(block->handle);

@@ -71,7 +71,8 @@ void BufferState::release() {
     was_mapped = mapped;
     mapped = false;
   }
-  if (was_mapped && !device->closed) device->api().buffer_unmap(b->handle);
+  // After a loss the plugin reported only destroy calls are valid; buffer_free unmaps anyway.
+  if (was_mapped && !device->closed && !device->plugin_lost) device->api().buffer_unmap(b->handle);
   device->allocator.release(std::move(b), used, size);
   device->live_buffers -= 1;
   device->untrack(id);
@@ -123,7 +124,7 @@ Mapping& Mapping::operator=(Mapping&& other) noexcept {
 Mapping::~Mapping() {
   if (!buffer_) return;
   std::lock_guard lock(buffer_->mutex);
-  if (buffer_->block && buffer_->mapped && !buffer_->device->closed) {
+  if (buffer_->block && buffer_->mapped && !buffer_->device->closed && !buffer_->device->plugin_lost) {
     buffer_->device->api().buffer_unmap(buffer_->block->handle);
     buffer_->mapped = false;
   }

@@ -84,9 +84,17 @@ void DeviceState::check(plinth_status_t status, std::string_view call) const {
   std::string message = plugin->last_error_message();
   const int64_t vendor = plugin->last_error_vendor_code();
   if (status == PLINTH_ERROR_DEVICE_LOST) {
+    plugin_lost = true;
     if (!lost.exchange(true)) logger->error("{}: device lost during {}: {}", id, call, message);
   }
   throw Error(status, std::move(message), std::string(call), id, vendor);
+}
+
+bool DeviceState::reported_lost(plinth_status_t status, std::string_view call) const {
+  if (status != PLINTH_ERROR_DEVICE_LOST) return false;
+  plugin_lost = true;
+  if (!lost.exchange(true)) logger->error("{}: device lost during {}: {}", id, call, plugin->last_error_message());
+  return true;
 }
 
 void DeviceState::ensure_usable(std::string_view call) const {

@@ -1,5 +1,7 @@
 #include "plugin_library.hpp"
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <map>
 
@@ -77,10 +79,18 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
   lib->path_ = key;
   lib->attach_logger(logger);
-  try {
-    lib->library_.load(key, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& e) {
-    throw PluginRejected{fmt::format("not loadable: {}", e.what())};
+  // The error_code overload: the throwing one appends the text of an error code Boost.DLL sets to
+  // "bad file descriptor" for every failure, whatever the real reason. The reason is the loader's
+  // own message, which Boost leaves in dlerror() (its throwing overload reads it the same way).
+  boost::dll::fs::error_code load_error;
+  lib->library_.load(key, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
+  if (load_error) {
+    const char* why = dlerror();
+    std::string_view reason = why != nullptr ? why : "the dynamic loader gave no reason";
+    // The loader names the file first; the rejection names it already.
+    const std::string prefix = key.string() + ": ";
+    if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
+    throw PluginRejected{fmt::format("not loadable: {}", reason)};
   }
   if (!lib->library_.has(PLINTH_PLUGIN_ENTRY_NAME)) {
     throw PluginRejected{fmt::format("not a Plinth plugin: no exported symbol '{}'", PLINTH_PLUGIN_ENTRY_NAME)};

@@ -91,6 +91,9 @@ struct DeviceState : std::enable_shared_from_this<DeviceState> {
   // Throws Error for a failed plugin call, with the plugin's message; marks the device lost on
   // DEVICE_LOST. Call right after the plugin call, on the same thread.
   void check(plinth_status_t status, std::string_view call) const;
+  // For calls that cannot throw (clean-up): true, and the device marked lost, when `status` is
+  // DEVICE_LOST. Call right after the plugin call, on the same thread.
+  bool reported_lost(plinth_status_t status, std::string_view call) const;
   // Throws when the device is closed or lost (lost: DEVICE_LOST, as every call after the loss must).
   void ensure_usable(std::string_view call) const;
   [[noreturn]] void fail(plinth_status_t status, std::string_view call, std::string message) const;
@@ -125,7 +128,14 @@ struct DeviceState : std::enable_shared_from_this<DeviceState> {
   Device* default_fallback = nullptr;
 
   std::atomic<bool> closed{false};
+  // Every call of the device's users fails with DEVICE_LOST from now on. Set when the plugin reports
+  // DEVICE_LOST, and by fault injection, which the plugin knows nothing about.
   mutable std::atomic<bool> lost{false};
+  // The plugin itself reported DEVICE_LOST: only destroy calls are valid now (abi.h), and the work
+  // queued before never runs. With `lost` alone (an injected loss) the plugin's device still runs
+  // that work, so clean-up must keep the ABI's ordering rules, e.g. free a buffer only after the
+  // queued work that uses it finished.
+  mutable std::atomic<bool> plugin_lost{false};
   std::atomic<bool> faults_enabled{false};
   std::atomic<uint64_t> live_buffers{0}, live_streams{0}, live_events{0}, live_graphs{0};
   std::atomic<uint64_t> fallbacks{0};

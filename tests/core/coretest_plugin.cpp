@@ -3,7 +3,12 @@
 //    destroy), so "not complete yet" is observable and deterministic;
 //  - each device has a 64 MiB capacity, so OUT_OF_MEMORY is reachable;
 //  - device 0 ("full") runs fill/scale/add/copy/matmul on contiguous f32; device 1 ("limited") has no
-//    matmul; device 2 is reported unusable; there are no graph entries (the core emulates them).
+//    matmul; device 2 is reported unusable; there are no graph entries (the core emulates them);
+//  - buffer_free refuses (INVALID_STATE) a buffer that queued work still uses: the host broke the
+//    ABI's rule (abi.h, buffer_free), which a real device punishes with a crash or corrupt data;
+//  - it honours PLINTH_PLUGIN_FAULT=device_lost:N (sdk/device_loss.hpp). After the loss its queued
+//    work is dropped, any buffer may be freed, and a call other than a destroy is logged as an error
+//    (only destroy calls are valid after DEVICE_LOST), which the core's tests look for.
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -11,8 +16,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "plinth/sdk/device_loss.hpp"
 #include "plinth/sdk/log.hpp"
 #include "plinth/sdk/op_call.hpp"
 #include "plinth/sdk/status.hpp"
@@ -28,8 +35,10 @@ constexpr uint64_t kCapacity = 64ull << 20;
 constexpr uint32_t kAlignment = 64;
 
 struct Device {
+  explicit Device(std::optional<uint64_t> lose_after) : loss(lose_after) {}
   uint32_t index = 0;
   uint64_t used = 0;
+  plinth::sdk::DeviceLoss loss;
 };
 
 struct Buffer {
@@ -39,6 +48,7 @@ struct Buffer {
   uint64_t size = 0;
   uint32_t kind = 0;
   bool mapped = false;
+  uint64_t queued = 0;  // queued operations that use the buffer and have not run yet
 };
 
 struct Stream {
@@ -81,6 +91,12 @@ T& lookup(std::map<void*, std::unique_ptr<T>>& table, void* handle, const char* 
 }
 
 void run_until(Stream& s, uint64_t seq) {
+  if (s.device->loss.lost()) {
+    // A lost device never runs what was queued; its buffers may be gone already.
+    s.queue.clear();
+    s.completed = s.submitted;
+    return;
+  }
   while (s.completed < seq && !s.queue.empty()) {
     auto task = std::move(s.queue.front());
     s.queue.pop_front();
@@ -89,10 +105,18 @@ void run_until(Stream& s, uint64_t seq) {
   }
 }
 
-void enqueue(Stream& s, std::function<void()> task) {
-  s.queue.push_back(std::move(task));
+// `uses`: the buffers the task reads or writes; each counts the task until it has run.
+void enqueue(Stream& s, std::function<void()> task, std::vector<Buffer*> uses = {}) {
+  for (Buffer* b : uses) ++b->queued;
+  s.queue.push_back([task = std::move(task), uses = std::move(uses)] {
+    for (Buffer* b : uses) --b->queued;
+    task();
+  });
   ++s.submitted;
 }
+
+// Fails a call on a lost device with DEVICE_LOST, and logs it: the host should not have made it.
+void reject_if_lost(const Device& dev, const char* call);
 
 bool event_done(const Event& e) { return e.stream == nullptr || e.stream->completed >= e.seq; }
 
@@ -184,6 +208,12 @@ void execute(const plinth::sdk::OpCall& c) {
 
 // --- entries -----------------------------------------------------------------------------------
 
+void reject_if_lost(const Device& dev, const char* call) {
+  if (!dev.loss.lost()) return;
+  state().log(PLINTH_LOG_ERROR, std::string("coretest: ") + call + " called after DEVICE_LOST (only destroy calls are valid)");
+  dev.loss.check(call);
+}
+
 const char* last_error_message() { return plinth::sdk::last_error_message(); }
 int64_t last_error_vendor_code() { return plinth::sdk::last_error_vendor_code(); }
 
@@ -220,7 +250,7 @@ plinth_status_t device_open(uint32_t index, plinth_device_t* out) {
   return guard([&] {
     if (index > 2) fail(PLINTH_ERROR_OUT_OF_RANGE, "no such device");
     if (index == 2) fail(PLINTH_ERROR_UNSUPPORTED, "simulated: driver not installed");
-    auto d = std::make_unique<Device>();
+    auto d = std::make_unique<Device>(plinth::sdk::DeviceLoss::hook_from_environment());
     d->index = index;
     std::lock_guard lock(state().mutex);
     *out = reinterpret_cast<plinth_device_t>(d.get());
@@ -269,6 +299,7 @@ plinth_status_t buffer_alloc(plinth_device_t device, const plinth_buffer_desc_t*
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& dev = lookup(state().devices, device, "device");
+    reject_if_lost(dev, "buffer_alloc");
     plinth_buffer_desc_t defaults{};
     const auto d = plinth::sdk::read_struct(desc, defaults, PLINTH_STRUCT_SIZE_THROUGH(plinth_buffer_desc_t, alignment), "desc");
     plinth::sdk::require(d.size > 0, "size is 0");
@@ -294,6 +325,10 @@ plinth_status_t buffer_free(plinth_buffer_t buffer) {
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& b = lookup(state().buffers, buffer, "buffer");
+    if (b.queued > 0 && !b.device->loss.lost()) {
+      fail(PLINTH_ERROR_INVALID_STATE, "coretest: buffer_free while " + std::to_string(b.queued) +
+                                           " queued operation(s) still use the buffer (the host must wait for them)");
+    }
     b.device->used -= b.size;
     state().buffers.erase(buffer);
   });
@@ -303,6 +338,7 @@ plinth_status_t buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t siz
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& b = lookup(state().buffers, buffer, "buffer");
+    reject_if_lost(*b.device, "buffer_map");
     if (b.kind == PLINTH_MEMORY_DEVICE && b.device->index != 0) fail(PLINTH_ERROR_UNSUPPORTED, "device memory is not mappable");
     if (offset > b.size || size > b.size - offset) fail(PLINTH_ERROR_OUT_OF_RANGE, "map range outside the buffer");
     if (b.mapped) fail(PLINTH_ERROR_INVALID_STATE, "already mapped");
@@ -315,6 +351,7 @@ plinth_status_t buffer_unmap(plinth_buffer_t buffer) {
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& b = lookup(state().buffers, buffer, "buffer");
+    reject_if_lost(*b.device, "buffer_unmap");
     if (!b.mapped) fail(PLINTH_ERROR_INVALID_STATE, "not mapped");
     b.mapped = false;
   });
@@ -325,6 +362,7 @@ plinth_status_t stream_create(plinth_device_t device, uint32_t, plinth_stream_t*
     std::lock_guard lock(state().mutex);
     auto s = std::make_unique<Stream>();
     s->device = &lookup(state().devices, device, "device");
+    reject_if_lost(*s->device, "stream_create");
     *out = reinterpret_cast<plinth_stream_t>(s.get());
     state().streams.emplace(s.get(), std::move(s));
   });
@@ -346,6 +384,7 @@ plinth_status_t stream_synchronize(plinth_stream_t stream) {
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& s = lookup(state().streams, stream, "stream");
+    reject_if_lost(*s.device, "stream_synchronize");
     run_until(s, s.submitted);
   });
 }
@@ -356,9 +395,10 @@ plinth_status_t copy_host_to_buffer(plinth_stream_t stream, const void* src, pli
     std::lock_guard lock(state().mutex);
     auto& s = lookup(state().streams, stream, "stream");
     auto& b = lookup(state().buffers, dst, "buffer");
+    reject_if_lost(*s.device, "copy_host_to_buffer");
     if (off > b.size || size > b.size - off) fail(PLINTH_ERROR_OUT_OF_RANGE, "copy outside the destination buffer");
     std::byte* d = b.data + off;
-    enqueue(s, [=] { std::memcpy(d, src, size); });
+    enqueue(s, [=] { std::memcpy(d, src, size); }, {&b});
   });
 }
 
@@ -368,9 +408,10 @@ plinth_status_t copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t src,
     std::lock_guard lock(state().mutex);
     auto& s = lookup(state().streams, stream, "stream");
     auto& b = lookup(state().buffers, src, "buffer");
+    reject_if_lost(*s.device, "copy_buffer_to_host");
     if (off > b.size || size > b.size - off) fail(PLINTH_ERROR_OUT_OF_RANGE, "copy outside the source buffer");
     const std::byte* p = b.data + off;
-    enqueue(s, [=] { std::memcpy(dst, p, size); });
+    enqueue(s, [=] { std::memcpy(dst, p, size); }, {&b});
   });
 }
 
@@ -381,12 +422,13 @@ plinth_status_t copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uint64_
     auto& s = lookup(state().streams, stream, "stream");
     auto& a = lookup(state().buffers, src, "buffer");
     auto& b = lookup(state().buffers, dst, "buffer");
+    reject_if_lost(*s.device, "copy_buffer");
     if (src_off > a.size || size > a.size - src_off || dst_off > b.size || size > b.size - dst_off) {
       fail(PLINTH_ERROR_OUT_OF_RANGE, "copy outside a buffer");
     }
     const std::byte* p = a.data + src_off;
     std::byte* d = b.data + dst_off;
-    enqueue(s, [=] { std::memmove(d, p, size); });
+    enqueue(s, [=] { std::memmove(d, p, size); }, {&a, &b});
   });
 }
 
@@ -395,6 +437,7 @@ plinth_status_t event_create(plinth_device_t device, uint32_t flags, plinth_even
     std::lock_guard lock(state().mutex);
     auto e = std::make_unique<Event>();
     e->device = &lookup(state().devices, device, "device");
+    reject_if_lost(*e->device, "event_create");
     e->timing = (flags & PLINTH_EVENT_FLAG_TIMING) != 0;
     *out = reinterpret_cast<plinth_event_t>(e.get());
     state().events.emplace(e.get(), std::move(e));
@@ -414,6 +457,7 @@ plinth_status_t event_record(plinth_event_t event, plinth_stream_t stream) {
     std::lock_guard lock(state().mutex);
     auto& e = lookup(state().events, event, "event");
     auto& s = lookup(state().streams, stream, "stream");
+    reject_if_lost(*s.device, "event_record");
     e.stream = &s;
     e.seq = s.submitted + 1;
     e.stamped = false;
@@ -433,6 +477,7 @@ plinth_status_t stream_wait_event(plinth_stream_t stream, plinth_event_t event) 
     std::lock_guard lock(state().mutex);
     auto& s = lookup(state().streams, stream, "stream");
     auto& e = lookup(state().events, event, "event");
+    reject_if_lost(*s.device, "stream_wait_event");
     Stream* other = e.stream;
     const uint64_t seq = e.seq;
     enqueue(s, [other, seq] {
@@ -447,13 +492,15 @@ plinth_status_t event_synchronize(plinth_event_t event) {
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& e = lookup(state().events, event, "event");
+    reject_if_lost(*e.device, "event_synchronize");
     if (e.stream != nullptr) run_until(*e.stream, e.seq);
   });
 }
 
 plinth_status_t event_query(plinth_event_t event) {
   std::lock_guard lock(state().mutex);
-  const plinth_status_t status = guard([&] { lookup(state().events, event, "event"); });
+  const plinth_status_t status =
+      guard([&] { reject_if_lost(*lookup(state().events, event, "event").device, "event_query"); });
   if (status != PLINTH_OK) return status;
   return event_done(*state().events.at(event)) ? PLINTH_OK : PLINTH_ERROR_NOT_READY;
 }
@@ -463,6 +510,7 @@ plinth_status_t event_elapsed_ms(plinth_event_t start, plinth_event_t end, float
     std::lock_guard lock(state().mutex);
     auto& a = lookup(state().events, start, "event");
     auto& b = lookup(state().events, end, "event");
+    reject_if_lost(*a.device, "event_elapsed_ms");
     if (!a.timing || !b.timing) fail(PLINTH_ERROR_INVALID_ARGUMENT, "not timing events");
     if (!event_done(a) || !event_done(b)) fail(PLINTH_ERROR_NOT_READY, "events not complete");
     if (!a.stamped || !b.stamped) fail(PLINTH_ERROR_INVALID_ARGUMENT, "event never recorded");
@@ -485,10 +533,17 @@ plinth_status_t op_launch(plinth_stream_t stream, const plinth_op_call_t* call) 
   return guard([&] {
     std::lock_guard lock(state().mutex);
     auto& s = lookup(state().streams, stream, "stream");
+    reject_if_lost(*s.device, "op_launch");
     const auto c = parse(call);
     const std::string reason = unsupported_reason(*s.device, c);
     if (!reason.empty()) fail(PLINTH_ERROR_UNSUPPORTED, reason);
-    enqueue(s, [c] { execute(c); });
+    s.device->loss.before_launch();
+    std::vector<Buffer*> uses;
+    for (int i = 0; i < c.num_inputs; ++i) {
+      if (c.input(i)) uses.push_back(&lookup(state().buffers, c.input(i)->buffer, "buffer"));
+    }
+    for (int i = 0; i < c.num_outputs; ++i) uses.push_back(&lookup(state().buffers, c.outputs[i].buffer, "buffer"));
+    enqueue(s, [c] { execute(c); }, std::move(uses));
   });
 }
 

@@ -203,6 +203,62 @@ TEST(Faults, DeviceLostAfterNLaunches) {
   EXPECT_FALSE(rt.device("coretest:1").lost());
 }
 
+// An injected loss exists only in the core: the plugin still runs the work queued before it. Freeing
+// a buffer that queued work uses must still wait for that work (abi.h, buffer_free), or the plugin
+// runs it on freed memory (the Vulkan plugin crashed that way). coretest refuses such a free.
+TEST(Faults, InjectedLossStillFreesBuffersAfterTheirQueuedWork) {
+  CapturedLog log;
+  auto o = plinth::test::coretest_options(log);
+  o.faults = "device_lost:2";
+  {
+    plinth::Runtime rt(o);
+    auto& dev = rt.device("coretest:0");
+    auto s = dev.create_stream();
+    {
+      auto b = dev.allocate(1024);
+      const auto t = Tensor::contiguous(b, DType::f32, {256});
+      plinth::ops::fill(s, t, 1.0);
+      plinth::ops::fill(s, t, 2.0);
+      ASSERT_TRUE(dev.lost());
+    }  // b is freed here, with both fills still queued (coretest runs its streams lazily)
+    EXPECT_EQ(dev.allocator_stats().plugin_frees, 1u);
+    EXPECT_EQ(dev.allocator_stats().bytes_cached, 0u);  // a lost device caches nothing
+  }
+  EXPECT_EQ(log.text().find("failed"), std::string::npos) << log.text();
+}
+
+// A loss the plugin reports is real: from then on the plugin accepts only destroy calls (abi.h) and
+// never runs what was queued. The core frees at once, without the events and waits it keeps for an
+// injected loss; coretest logs any other call it receives after the loss.
+TEST(Faults, LossReportedByThePluginLeavesOnlyDestroyCalls) {
+  CapturedLog log;
+  {
+    ::setenv("PLINTH_PLUGIN_FAULT", "device_lost:2", 1);  // coretest reads it when a device opens
+    plinth::Runtime rt(plinth::test::coretest_options(log));
+    auto& dev = rt.device("coretest:0");
+    ::unsetenv("PLINTH_PLUGIN_FAULT");
+    auto s = dev.create_stream();
+    auto other = dev.create_stream();
+    {
+      auto b = dev.allocate(1024);
+      const auto t = Tensor::contiguous(b, DType::f32, {256});
+      plinth::ops::fill(s, t, 1.0);
+      plinth::ops::fill(other, t, 2.0);
+      try {
+        plinth::ops::fill(s, t, 3.0);
+        FAIL() << "expected the plugin to report the loss";
+      } catch (const plinth::Error& e) {
+        EXPECT_EQ(e.status(), PLINTH_ERROR_DEVICE_LOST) << e.what();
+      }
+      ASSERT_TRUE(dev.lost());
+    }  // b is freed here, still used by queued work on both streams
+    EXPECT_EQ(dev.allocator_stats().plugin_frees, 1u);
+  }
+  const auto text = log.text();
+  EXPECT_EQ(text.find("called after DEVICE_LOST"), std::string::npos) << text;
+  EXPECT_EQ(text.find("failed"), std::string::npos) << text;
+}
+
 TEST(Faults, EnvironmentVariableIsRead) {
   ::setenv("PLINTH_FAULT", "alloc:1@coretest:1", 1);
   ::setenv("PLINTH_VALIDATE", "1", 1);

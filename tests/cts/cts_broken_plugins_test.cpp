@@ -110,7 +110,59 @@ TEST(CtsBrokenPlugins, HangTimesOutAndStopsTheRun) {
   EXPECT_NE(later->message.find("not run"), std::string::npos);
 }
 
+// A plugin that crashes while objects are destroyed after a device loss costs one test: the CTS
+// reports the crash and runs the rest in a fresh child.
+TEST(CtsBrokenPlugins, CrashInTeardownAfterDeviceLossIsReported) {
+  const auto report = run_cts(options_for(PLINTH_BROKEN_LOST_CRASH, Level::kCore, "lost.*"));
+  EXPECT_FALSE(report.passed);
+  EXPECT_TRUE(failed_with(report, "lost.destroy_in_any_order",
+                          "the test process crashed during this test: killed by signal 11"));
+  EXPECT_TRUE(passed(report, "lost.close_reclaims")) << "the tests after the crash run in a fresh child";
+  // The first test crashes too, in the clean-up after its own failure (the plugin's other entries
+  // keep working after its loss), and the next one still ran.
+  EXPECT_TRUE(failed_with(report, "lost.calls_fail", "crashed during this test"));
+  EXPECT_TRUE(report.stop_reason.empty()) << report.stop_reason;
+}
+
+// The lost suite on the first-party plugins that honour the test hook (CI: cpu, and vulkan on
+// lavapipe): after the loss every use fails, and destroying in any order or closing the device with
+// everything alive returns OK without a crash.
+void expect_lost_suite_passes(const char* plugin) {
+  auto options = options_for(plugin, Level::kCore, "lost.*");
+  options.expect_path.clear();
+  const auto report = run_cts(options);
+  if (!report.passed && failures(report).find("no usable device") != std::string::npos) {
+    GTEST_SKIP() << failures(report);
+  }
+  EXPECT_TRUE(report.passed) << failures(report);
+  for (const char* id : {"lost.calls_fail", "lost.destroy_in_any_order", "lost.close_reclaims"}) {
+    EXPECT_TRUE(passed(report, id));  // passed, not unsupported: the hook is honoured
+  }
+}
+
+#ifdef PLINTH_CPU_PLUGIN
+TEST(CtsLostSuite, PassesOnTheCpuPlugin) { expect_lost_suite_passes(PLINTH_CPU_PLUGIN); }
+#endif
+
+#ifdef PLINTH_VULKAN_PLUGIN
+TEST(CtsLostSuite, PassesOnTheVulkanPlugin) { expect_lost_suite_passes(PLINTH_VULKAN_PLUGIN); }
+#endif
+
 #ifdef PLINTH_TEMPLATE_PLUGIN
+// The template does not implement the hook: the suite says so instead of failing it.
+TEST(CtsLostSuite, PluginWithoutTheHookIsUnsupported) {
+  auto options = options_for(PLINTH_TEMPLATE_PLUGIN, Level::kCore, "lost.*");
+  options.expect_path.clear();
+  const auto report = run_cts(options);
+  EXPECT_TRUE(report.passed) << failures(report);
+  for (const char* id : {"lost.calls_fail", "lost.destroy_in_any_order", "lost.close_reclaims"}) {
+    const TestResult* r = find_result(report, id);
+    ASSERT_NE(r, nullptr) << id;
+    EXPECT_EQ(r->status, TestStatus::kUnsupported) << id << ": " << r->message;
+    EXPECT_NE(r->message.find("does not honour the test hook PLINTH_PLUGIN_FAULT"), std::string::npos) << r->message;
+  }
+}
+
 TEST(CtsTemplatePlugin, PassesCore) {
   auto options = options_for(PLINTH_TEMPLATE_PLUGIN, Level::kCore, "*");
   options.expect_path.clear();

@@ -120,6 +120,40 @@ TEST(CtsReports, FilterMatchingNothingFails) {
   EXPECT_NE(report.stop_reason.find("no test matched"), std::string::npos);
 }
 
+// A file that is no plugin is one load error naming the file and the loader's reason, not the same
+// failure repeated for every test; nothing runs and the level fails.
+TEST(CtsLoading, LibraryWithoutTheEntryPointIsOneLoadError) {
+  TempDir dir;
+  auto options = options_for(PLINTH_NOT_A_PLUGIN, Level::kInference1, "*");
+  options.json_path = dir.file("report.json");
+  options.junit_path = dir.file("report.xml");
+  const auto report = run_cts(options);
+  EXPECT_EQ(report.load_error, std::string("cannot load plugin ") + PLINTH_NOT_A_PLUGIN +
+                                   ": not a Plinth plugin: no exported symbol 'plinth_plugin_init'");
+  EXPECT_FALSE(report.passed);
+  EXPECT_TRUE(report.tests.empty());
+  const auto json = nlohmann::json::parse(slurp(options.json_path));
+  EXPECT_EQ(json["load_error"], report.load_error);
+  EXPECT_EQ(json["passed"], false);
+  const std::string xml = slurp(options.junit_path);
+  EXPECT_NE(xml.find("name=\"plugin.load\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"cannot load plugin "), std::string::npos) << xml;
+  std::ostringstream console;
+  print_summary(report, console, false);
+  EXPECT_NE(console.str().find("Nothing ran: " + report.load_error), std::string::npos) << console.str();
+  EXPECT_NE(console.str().find("Result: level inference-1 FAILED"), std::string::npos) << console.str();
+}
+
+// The reason is the dynamic loader's own, without the file name twice or an unrelated errno text,
+// whether the CTS loads it in a child or in its own process.
+TEST(CtsLoading, FileThatIsNoLibraryGivesTheLoadersReason) {
+  const std::string want = std::string("cannot load plugin ") + PLINTH_TEXT_PLUGIN + ": file too short";
+  auto options = options_for(PLINTH_TEXT_PLUGIN, Level::kCore, "*");
+  EXPECT_EQ(run_cts(options).load_error, want);
+  options.isolate = false;
+  EXPECT_EQ(run_cts(options).load_error, want);
+}
+
 TEST(CtsPluginResolution, NamesAndPaths) {
   const std::filesystem::path broken(PLINTH_BROKEN_OOB_WRITE);
   EXPECT_EQ(resolve_plugin(broken.string(), {}), broken);

@@ -56,10 +56,16 @@ int run(const CtsArgs& args) {
   options.isolate = !args.no_isolate;
   options.verbose = args.verbose;
 
-  std::printf("plinth cts: %s at level %s\n", options.plugin.string().c_str(), cts::level_name(options.level));
-  std::fflush(stdout);
+  // The header waits for the first result: a file that is no plugin gets one line, not a header too.
+  bool header_printed = false;
+  auto print_header = [&] {
+    if (header_printed) return;
+    header_printed = true;
+    std::printf("plinth cts: %s at level %s\n", options.plugin.string().c_str(), cts::level_name(options.level));
+  };
   auto last_progress = std::chrono::steady_clock::now();
   const auto report = cts::run_cts(options, [&](const cts::TestResult& r, std::size_t done, std::size_t total) {
+    print_header();
     const bool failure = cts::is_failure(r.status);
     if (args.verbose || failure) {
       std::printf("[%3zu/%3zu] %-12s %s (%.0f ms)%s%s\n", done, total, cts::status_name(r.status), r.id.c_str(),
@@ -71,6 +77,11 @@ int run(const CtsArgs& args) {
     }
     std::fflush(stdout);
   });
+  if (!report.load_error.empty()) {
+    std::fprintf(stderr, "plinth cts: %s\n", report.load_error.c_str());
+    return 1;
+  }
+  print_header();
   std::cout << "\n";
   cts::print_summary(report, std::cout, args.verbose);
   if (!args.json.empty()) std::cout << "JSON report: " << args.json << "\n";

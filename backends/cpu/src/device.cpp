@@ -5,12 +5,13 @@
 
 namespace plinth::cpu {
 
-CpuDevice::CpuDevice()
+CpuDevice::CpuDevice(std::optional<uint64_t> lose_after)
     : info_(read_cpu_info()),
       isa_(detect_isa()),
       kernels_(&select_kernels(isa_)),
       engine_(dnnl::engine::kind::cpu, 0),
-      threads_(max_threads()) {}
+      threads_(max_threads()),
+      loss_(lose_after) {}
 
 std::string CpuDevice::arch() const {
   switch (isa_) {

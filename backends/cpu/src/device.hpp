@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 
 #include "cpu_info.hpp"
 #include "kernels.hpp"
 #include "plinth/abi.h"
+#include "plinth/sdk/device_loss.hpp"
 
 namespace plinth::cpu {
 
@@ -15,7 +17,8 @@ inline constexpr uint32_t kMinAlignment = 64;
 
 class CpuDevice {
  public:
-  CpuDevice();
+  // `lose_after`: the PLINTH_PLUGIN_FAULT=device_lost:N test hook (sdk/device_loss.hpp), if set.
+  explicit CpuDevice(std::optional<uint64_t> lose_after = std::nullopt);
 
   const KernelTable& kernels() const noexcept { return *kernels_; }
   IsaLevel isa() const noexcept { return isa_; }
@@ -29,12 +32,17 @@ class CpuDevice {
   void fill_properties(plinth_device_properties_t& props) const;
   std::string arch() const;
 
+  // The host processor is never lost, but the test hook can make the device act as if it were. Work
+  // runs at submission, so nothing is ever pending: destroying objects after a loss is always safe.
+  sdk::DeviceLoss& loss() const noexcept { return loss_; }
+
  private:
   CpuInfo info_;
   IsaLevel isa_;
   const KernelTable* kernels_;
   dnnl::engine engine_;
   int threads_;
+  mutable sdk::DeviceLoss loss_;  // objects hold `const CpuDevice*`; the loss state changes under them
 };
 
 }  // namespace plinth::cpu

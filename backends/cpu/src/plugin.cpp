@@ -115,7 +115,7 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
     if (index != 0)
       sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "device_open: the cpu plugin has one device, index 0");
     auto& st = state();
-    auto device = std::make_unique<CpuDevice>();
+    auto device = std::make_unique<CpuDevice>(sdk::DeviceLoss::hook_from_environment());
     st.log(PLINTH_LOG_DEBUG, "cpu: opened '" + device->info().model_name + "' with " + device->kernels().isa +
                                  " kernels and " + std::to_string(device->threads()) + " threads");
     *out_device = st.devices.insert(std::move(device));
@@ -145,6 +145,7 @@ plinth_status_t api_device_get_properties(plinth_device_t device, plinth_device_
 plinth_status_t api_device_memory_info(plinth_device_t device, uint64_t* out_free, uint64_t* out_total) {
   return sdk::guard([&] {
     const CpuDevice& d = state().devices.get(device);
+    d.loss().check("device_memory_info");
     sdk::require(out_free != nullptr && out_total != nullptr, "device_memory_info: NULL output");
     *out_total = d.info().physical_memory;
     *out_free = std::min(available_memory(), *out_total);
@@ -157,6 +158,7 @@ plinth_status_t api_buffer_alloc(plinth_device_t device, const plinth_buffer_des
                                  plinth_buffer_t* out) {
   return sdk::guard([&] {
     const CpuDevice& d = state().devices.get(device);
+    d.loss().check("buffer_alloc");
     sdk::require(out != nullptr, "buffer_alloc: out_buffer is NULL");
     plinth_buffer_desc_t defaults{};
     const auto r = sdk::read_struct(
@@ -209,6 +211,7 @@ plinth_status_t api_buffer_free(plinth_buffer_t buffer) {
 plinth_status_t api_buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr) {
   return sdk::guard([&] {
     CpuBuffer& b = state().buffers.get(buffer);
+    b.device->loss().check("buffer_map");
     sdk::require(out_ptr != nullptr, "buffer_map: out_ptr is NULL");
     check_range(b, offset, size, "buffer_map");
     bool expected = false;
@@ -234,6 +237,7 @@ plinth_status_t api_buffer_unmap(plinth_buffer_t buffer) {
 plinth_status_t api_stream_create(plinth_device_t device, uint32_t flags, plinth_stream_t* out) {
   return sdk::guard([&] {
     const CpuDevice& d = state().devices.get(device);
+    d.loss().check("stream_create");
     sdk::require(out != nullptr, "stream_create: out_stream is NULL");
     sdk::require(flags == 0, "stream_create: flags must be 0 in ABI v1");
     *out = state().streams.insert(std::make_unique<CpuStream>(&d, d.engine()));
@@ -250,6 +254,7 @@ plinth_status_t api_stream_destroy(plinth_stream_t stream) {
 plinth_status_t api_stream_synchronize(plinth_stream_t stream) {
   return sdk::guard([&] {
     CpuStream& s = state().streams.get(stream);
+    s.device->loss().check("stream_synchronize");
     std::lock_guard lock(s.mutex);
   });
 }
@@ -265,6 +270,7 @@ plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src,
     auto& st = state();
     CpuStream& s = st.streams.get(stream);
     CpuBuffer& b = st.buffers.get(dst);
+    s.device->loss().check("copy_host_to_buffer");
     check_same_device(s, b, "copy_host_to_buffer");
     sdk::require(src != nullptr || size == 0, "copy_host_to_buffer: src is NULL");
     check_range(b, dst_offset, size, "copy_host_to_buffer");
@@ -279,6 +285,7 @@ plinth_status_t api_copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t 
     auto& st = state();
     CpuStream& s = st.streams.get(stream);
     CpuBuffer& b = st.buffers.get(src);
+    s.device->loss().check("copy_buffer_to_host");
     check_same_device(s, b, "copy_buffer_to_host");
     sdk::require(dst != nullptr || size == 0, "copy_buffer_to_host: dst is NULL");
     check_range(b, src_offset, size, "copy_buffer_to_host");
@@ -294,6 +301,7 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
     CpuStream& s = st.streams.get(stream);
     CpuBuffer& a = st.buffers.get(src);
     CpuBuffer& b = st.buffers.get(dst);
+    s.device->loss().check("copy_buffer");
     check_same_device(s, a, "copy_buffer");
     check_same_device(s, b, "copy_buffer");
     check_range(a, src_offset, size, "copy_buffer (source)");
@@ -311,6 +319,7 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
 plinth_status_t api_event_create(plinth_device_t device, uint32_t flags, plinth_event_t* out) {
   return sdk::guard([&] {
     const CpuDevice& d = state().devices.get(device);
+    d.loss().check("event_create");
     sdk::require(out != nullptr, "event_create: out_event is NULL");
     sdk::require((flags & ~PLINTH_EVENT_FLAG_TIMING) == 0, "event_create: unknown flags");
     auto e = std::make_unique<CpuEvent>();
@@ -330,6 +339,7 @@ plinth_status_t api_event_record(plinth_event_t event, plinth_stream_t stream) {
     CpuEvent& e = st.events.get(event);
     CpuStream& s = st.streams.get(stream);
     sdk::require(e.device == s.device, "event_record: event and stream belong to different devices");
+    s.device->loss().check("event_record");
     // Taking the stream's lock orders the record after any launch in flight on another thread.
     std::lock_guard stream_lock(s.mutex);
     std::lock_guard lock(e.mutex);
@@ -344,16 +354,17 @@ plinth_status_t api_stream_wait_event(plinth_stream_t stream, plinth_event_t eve
     CpuStream& s = st.streams.get(stream);
     CpuEvent& e = st.events.get(event);
     sdk::require(e.device == s.device, "stream_wait_event: event and stream belong to different devices");
+    s.device->loss().check("stream_wait_event");
     // Every recorded event is already complete: work runs at submission.
   });
 }
 
 plinth_status_t api_event_synchronize(plinth_event_t event) {
-  return sdk::guard([&] { state().events.get(event); });
+  return sdk::guard([&] { state().events.get(event).device->loss().check("event_synchronize"); });
 }
 
 plinth_status_t api_event_query(plinth_event_t event) {
-  return sdk::guard([&] { state().events.get(event); });
+  return sdk::guard([&] { state().events.get(event).device->loss().check("event_query"); });
 }
 
 plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, float* out_ms) {
@@ -365,6 +376,7 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
     sdk::require((a.flags & PLINTH_EVENT_FLAG_TIMING) && (b.flags & PLINTH_EVENT_FLAG_TIMING),
                  "event_elapsed_ms: both events need PLINTH_EVENT_FLAG_TIMING");
     sdk::require(a.device == b.device, "event_elapsed_ms: events of different devices");
+    a.device->loss().check("event_elapsed_ms");
     std::chrono::steady_clock::time_point ta;
     std::chrono::steady_clock::time_point tb;
     {
@@ -421,6 +433,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
     auto& st = state();
     CpuStream& s = st.streams.get(stream);
     const CpuDevice& d = *s.device;
+    d.loss().check("op_launch");
     auto buffer_size = [&](plinth_buffer_t b) -> uint64_t {
       const CpuBuffer& buf = st.buffers.get(b);
       if (buf.device != &d)
@@ -444,6 +457,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
       sdk::require(v.buffer != nullptr, "op_launch: an output tensor has a NULL buffer");
       ctx.out[static_cast<size_t>(i)] = resolve(v, st.buffers.get(v.buffer).data());
     }
+    d.loss().before_launch();  // counts valid launches only
     std::lock_guard lock(s.mutex);
     run_op(ctx);
   });

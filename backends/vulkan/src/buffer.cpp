@@ -75,6 +75,9 @@ Buffer::Buffer(Device& device, uint64_t size, uint32_t kind, uint64_t alignment)
 }
 
 Buffer::~Buffer() {
+  // After a loss the host frees buffers without waiting for the work that uses them (it cannot);
+  // what was submitted must be over before the memory goes.
+  if (device_->loss().lost()) device_->drain();
   const auto& fn = device_->fn();
   fn.vkDestroyBuffer(device_->get(), buffer_, nullptr);
   if (mapped_ != nullptr) fn.vkUnmapMemory(device_->get(), memory_);

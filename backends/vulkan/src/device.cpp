@@ -7,7 +7,8 @@
 
 namespace plinth::vulkan {
 
-Device::Device(const VulkanLibrary& lib, uint32_t index) : instance_(std::make_unique<Instance>(lib)) {
+Device::Device(const VulkanLibrary& lib, uint32_t index, std::optional<uint64_t> lose_after)
+    : instance_(std::make_unique<Instance>(lib)), loss_(lose_after) {
   auto all = enumerate_physical_devices(lib, *instance_);
   if (index >= all.size()) {
     sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "no Vulkan device with index " + std::to_string(index));
@@ -100,6 +101,7 @@ Device::~Device() {
 }
 
 void Device::submit(const VkSubmitInfo& submit_info) {
+  loss_.check("vkQueueSubmit");
   std::lock_guard lock(queue_mutex_);
   check(fn_.vkQueueSubmit(queue_, 1, &submit_info, VK_NULL_HANDLE), "vkQueueSubmit");
 }
@@ -107,6 +109,16 @@ void Device::submit(const VkSubmitInfo& submit_info) {
 void Device::wait_idle() {
   std::lock_guard lock(queue_mutex_);
   check(fn_.vkDeviceWaitIdle(device_), "vkDeviceWaitIdle");
+}
+
+void Device::check(VkResult result, const char* what) {
+  if (result == VK_ERROR_DEVICE_LOST) loss_.mark_lost(std::string(what) + " returned VK_ERROR_DEVICE_LOST");
+  vulkan::check(result, what);
+}
+
+void Device::drain() noexcept {
+  std::lock_guard lock(queue_mutex_);
+  (void)fn_.vkDeviceWaitIdle(device_);
 }
 
 uint32_t Device::memory_type(uint32_t type_bits, uint32_t kind, bool* host_visible) const {

@@ -6,16 +6,19 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "gpu_args.hpp"
 #include "physical_info.hpp"
+#include "plinth/sdk/device_loss.hpp"
 #include "vk_api.hpp"
 
 namespace plinth::vulkan {
 
 class Device {
  public:
-  Device(const VulkanLibrary& lib, uint32_t index);
+  // `lose_after`: the PLINTH_PLUGIN_FAULT=device_lost:N test hook (sdk/device_loss.hpp), if set.
+  Device(const VulkanLibrary& lib, uint32_t index, std::optional<uint64_t> lose_after = std::nullopt);
   ~Device();
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
@@ -26,8 +29,18 @@ class Device {
   uint32_t queue_family() const noexcept { return info_.queue_family; }
 
   // Submits to the device's single compute queue (queue access is externally synchronized in Vulkan).
+  // Fails with DEVICE_LOST, submitting nothing, once the device is lost.
   void submit(const VkSubmitInfo& submit_info);
   void wait_idle();
+
+  // Lost (VK_ERROR_DEVICE_LOST from any call, or the test hook): every use of the device fails, and
+  // destroying its objects submits nothing (sdk/device_loss.hpp).
+  sdk::DeviceLoss& loss() noexcept { return loss_; }
+  // Like vulkan::check, and a VK_ERROR_DEVICE_LOST marks the device lost first.
+  void check(VkResult result, const char* what);
+  // For destroy paths after a loss: waits until the queue has no submitted work left, however that
+  // ends (after a real loss the driver abandons it; Vulkan bounds every wait then). Never throws.
+  void drain() noexcept;
 
   // A memory type for a buffer with `type_bits` and plinth memory kind; throws UNSUPPORTED if none.
   uint32_t memory_type(uint32_t type_bits, uint32_t kind, bool* host_visible) const;
@@ -55,6 +68,7 @@ class Device {
   std::mutex pipeline_mutex_;
   std::array<VkPipeline, static_cast<size_t>(Shader::kCount)> pipelines_{};
   std::array<std::atomic<uint64_t>, VK_MAX_MEMORY_HEAPS> heap_used_{};
+  sdk::DeviceLoss loss_;
 };
 
 }  // namespace plinth::vulkan

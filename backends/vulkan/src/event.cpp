@@ -21,7 +21,10 @@ Event::Event(Device& device, uint32_t flags)
 }
 
 Event::~Event() {
-  if (pool_ != VK_NULL_HANDLE) device_->fn().vkDestroyQueryPool(device_->get(), pool_, nullptr);
+  if (pool_ == VK_NULL_HANDLE) return;
+  // A timestamp write submitted before a loss may still be pending on the query pool.
+  if (device_->loss().lost()) device_->drain();
+  device_->fn().vkDestroyQueryPool(device_->get(), pool_, nullptr);
 }
 
 void Event::record(Stream& stream) {
@@ -60,9 +63,9 @@ double Event::timestamp_ns() const {
   if (!timeline_) sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "timing event was never recorded");
   if (timeline_->completed() < value_) sdk::fail(PLINTH_ERROR_NOT_READY, "timing event has not completed");
   uint64_t ticks = 0;
-  check(device_->fn().vkGetQueryPoolResults(device_->get(), pool_, 0, 1, sizeof ticks, &ticks, sizeof ticks,
-                                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-        "vkGetQueryPoolResults");
+  device_->check(device_->fn().vkGetQueryPoolResults(device_->get(), pool_, 0, 1, sizeof ticks, &ticks,
+                                                    sizeof ticks, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                "vkGetQueryPoolResults");
   const uint32_t bits = device_->info().timestamp_valid_bits;
   if (bits < 64) ticks &= (uint64_t(1) << bits) - 1;
   return static_cast<double>(ticks) * device_->info().timestamp_period_ns;

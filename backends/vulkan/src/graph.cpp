@@ -30,10 +30,14 @@ Graph::Graph(Device& device) : device_(&device) {
 }
 
 Graph::~Graph() {
-  try {
-    wait_launches();
-  } catch (...) {
-    device_->fn().vkDeviceWaitIdle(device_->get());
+  if (device_->loss().lost()) {
+    device_->drain();  // queued replays may still run under the hook, or end in a real loss
+  } else {
+    try {
+      wait_launches();
+    } catch (...) {
+      device_->drain();  // destruction cannot report; the device may have been lost meanwhile
+    }
   }
   batch_.arg_chunks.clear();
   batch_.staging.clear();

@@ -33,6 +33,9 @@ void check_range(const Buffer& b, uint64_t offset, uint64_t size, const char* wh
   }
 }
 
+// Every entry that uses a device calls this first: after a loss only the destroys work.
+void usable(Device& device, const char* call) { device.loss().check(call); }
+
 void fill_probe_entry(plinth_probe_entry_t* out, uint32_t index, bool usable, std::string_view name,
                       std::string_view reason) {
   plinth_probe_entry_t e{};
@@ -92,7 +95,7 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
     std::string reason;
     const VulkanLibrary* lib = state().library(reason);
     if (lib == nullptr) sdk::fail(PLINTH_ERROR_UNSUPPORTED, reason);
-    auto device = std::make_unique<Device>(*lib, index);
+    auto device = std::make_unique<Device>(*lib, index, sdk::DeviceLoss::hook_from_environment());
     state().log()(PLINTH_LOG_INFO, "vulkan: opened " + device->info().summary);
     *out_device = state().devices.insert(std::move(device));
   });
@@ -115,6 +118,7 @@ plinth_status_t api_device_memory_info(plinth_device_t device, uint64_t* out_fre
   return sdk::guard([&] {
     sdk::require(out_free != nullptr && out_total != nullptr, "out_free/out_total is NULL");
     Device& d = state().devices.get(device);
+    usable(d, "device_memory_info");
     const uint64_t total = d.info().props.total_memory;
     const uint64_t used = d.device_local_used();
     *out_total = total;
@@ -130,6 +134,7 @@ plinth_status_t api_buffer_alloc(plinth_device_t device, const plinth_buffer_des
     const auto d = sdk::read_struct(
         desc, defaults, PLINTH_STRUCT_SIZE_THROUGH(plinth_buffer_desc_t, alignment), "plinth_buffer_desc_t");
     Device& dev = state().devices.get(device);
+    usable(dev, "buffer_alloc");
     *out = state().buffers.insert(std::make_unique<Buffer>(dev, d.size, d.memory_kind, d.alignment));
   });
 }
@@ -142,6 +147,7 @@ plinth_status_t api_buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t
   return sdk::guard([&] {
     sdk::require(out_ptr != nullptr, "out_ptr is NULL");
     Buffer& b = state().buffers.get(buffer);
+    usable(b.device(), "buffer_map");
     if (!b.host_visible()) sdk::fail(PLINTH_ERROR_UNSUPPORTED, "buffer is not host-visible");
     check_range(b, offset, size, "buffer_map");
     if (b.user_mapped) sdk::fail(PLINTH_ERROR_INVALID_STATE, "buffer is already mapped");
@@ -163,6 +169,7 @@ plinth_status_t api_stream_create(plinth_device_t device, uint32_t flags, plinth
     sdk::require(out != nullptr, "out_stream is NULL");
     sdk::require(flags == 0, "stream flags must be 0 in v1");
     Device& dev = state().devices.get(device);
+    usable(dev, "stream_create");
     *out = state().streams.insert(std::make_unique<Stream>(dev));
   });
 }
@@ -172,7 +179,11 @@ plinth_status_t api_stream_destroy(plinth_stream_t stream) {
 }
 
 plinth_status_t api_stream_synchronize(plinth_stream_t stream) {
-  return sdk::guard([&] { state().streams.get(stream).synchronize(); });
+  return sdk::guard([&] {
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "stream_synchronize");
+    s.synchronize();
+  });
 }
 
 plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src, plinth_buffer_t dst,
@@ -180,6 +191,7 @@ plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src,
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
     const Buffer& b = state().buffers.get(dst);
+    usable(s.device(), "copy_host_to_buffer");
     sdk::require(src != nullptr || size == 0, "src is NULL");
     check_range(b, dst_offset, size, "copy_host_to_buffer");
     s.copy_from_host(src, b, dst_offset, size);
@@ -191,6 +203,7 @@ plinth_status_t api_copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t 
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
     const Buffer& b = state().buffers.get(src);
+    usable(s.device(), "copy_buffer_to_host");
     sdk::require(dst != nullptr || size == 0, "dst is NULL");
     check_range(b, src_offset, size, "copy_buffer_to_host");
     s.copy_to_host(b, src_offset, dst, size);
@@ -203,6 +216,7 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
     Stream& s = state().streams.get(stream);
     const Buffer& from = state().buffers.get(src);
     const Buffer& to = state().buffers.get(dst);
+    usable(s.device(), "copy_buffer");
     check_range(from, src_offset, size, "copy_buffer source");
     check_range(to, dst_offset, size, "copy_buffer destination");
     if (&from == &to && size > 0 && src_offset < dst_offset + size && dst_offset < src_offset + size) {
@@ -219,6 +233,7 @@ plinth_status_t api_event_create(plinth_device_t device, uint32_t flags, plinth_
   return sdk::guard([&] {
     sdk::require(out != nullptr, "out_event is NULL");
     Device& dev = state().devices.get(device);
+    usable(dev, "event_create");
     *out = state().events.insert(std::make_unique<Event>(dev, flags));
   });
 }
@@ -228,20 +243,36 @@ plinth_status_t api_event_destroy(plinth_event_t event) {
 }
 
 plinth_status_t api_event_record(plinth_event_t event, plinth_stream_t stream) {
-  return sdk::guard([&] { state().events.get(event).record(state().streams.get(stream)); });
+  return sdk::guard([&] {
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "event_record");
+    state().events.get(event).record(s);
+  });
 }
 
 plinth_status_t api_stream_wait_event(plinth_stream_t stream, plinth_event_t event) {
-  return sdk::guard([&] { state().events.get(event).make_wait(state().streams.get(stream)); });
+  return sdk::guard([&] {
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "stream_wait_event");
+    state().events.get(event).make_wait(s);
+  });
 }
 
 plinth_status_t api_event_synchronize(plinth_event_t event) {
-  return sdk::guard([&] { state().events.get(event).synchronize(); });
+  return sdk::guard([&] {
+    const Event& e = state().events.get(event);
+    usable(e.device(), "event_synchronize");
+    e.synchronize();
+  });
 }
 
 plinth_status_t api_event_query(plinth_event_t event) {
   bool done = false;
-  const plinth_status_t s = sdk::guard([&] { done = state().events.get(event).query(); });
+  const plinth_status_t s = sdk::guard([&] {
+    const Event& e = state().events.get(event);
+    usable(e.device(), "event_query");
+    done = e.query();
+  });
   if (s != PLINTH_OK) return s;
   return done ? PLINTH_OK : PLINTH_ERROR_NOT_READY;
 }
@@ -253,24 +284,35 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
     const Event& b = state().events.get(end);
     if (&a.device() != &b.device())
       sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "events belong to different devices");
+    usable(a.device(), "event_elapsed_ms");
     *out_ms = static_cast<float>((b.timestamp_ns() - a.timestamp_ns()) / 1.0e6);
   });
 }
 
 plinth_status_t api_graph_begin_capture(plinth_stream_t stream) {
-  return sdk::guard([&] { state().streams.get(stream).begin_capture(); });
+  return sdk::guard([&] {
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "graph_begin_capture");
+    s.begin_capture();
+  });
 }
 
 plinth_status_t api_graph_end_capture(plinth_stream_t stream, plinth_graph_t* out_graph) {
   return sdk::guard([&] {
     sdk::require(out_graph != nullptr, "out_graph is NULL");
-    auto graph = state().streams.get(stream).end_capture();
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "graph_end_capture");
+    auto graph = s.end_capture();
     *out_graph = state().graphs.insert(std::move(graph));
   });
 }
 
 plinth_status_t api_graph_launch(plinth_graph_t graph, plinth_stream_t stream) {
-  return sdk::guard([&] { state().streams.get(stream).launch(state().graphs.get(graph)); });
+  return sdk::guard([&] {
+    Stream& s = state().streams.get(stream);
+    usable(s.device(), "graph_launch");
+    s.launch(state().graphs.get(graph));
+  });
 }
 
 plinth_status_t api_graph_destroy(plinth_graph_t graph) {
@@ -303,6 +345,7 @@ plinth_status_t api_op_supports(plinth_device_t device, const plinth_op_call_t* 
 plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* call) {
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
+    usable(s.device(), "op_launch");
     PluginState& st = state();
     const sdk::OpCall parsed =
         sdk::parse_op_call(call, [&](plinth_buffer_t b) -> uint64_t { return st.buffers.get(b).size(); });
@@ -314,6 +357,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
         sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "a tensor's buffer belongs to another device");
       return buf;
     };
+    s.device().loss().before_launch();  // counts valid launches only
     const auto op_lock = s.lock_ops();
     encode_op(s, parsed, lookup);
   });

@@ -34,13 +34,22 @@ Stream::Stream(Device& device) : device_(&device), timeline_(std::make_shared<Ti
 }
 
 Stream::~Stream() {
-  try {
-    std::lock_guard lock(mutex_);
-    flush_locked();
-    wait_locked(last_value_);
-  } catch (...) {
-    // Destruction cannot report; a lost device has nothing left to wait for.
-    device_->fn().vkDeviceWaitIdle(device_->get());
+  // On a lost device the work still recorded is dropped, never submitted: the host may already have
+  // freed the buffers it uses (it cannot wait for anything after a loss). Work already submitted
+  // may still be running (a loss found by a later call, or the test hook's healthy hardware), so
+  // the queue is drained before the command pool and the batches' buffers go.
+  if (device_->loss().lost()) {
+    device_->drain();
+  } else {
+    try {
+      std::lock_guard lock(mutex_);
+      flush_locked();
+      wait_locked(last_value_);
+    } catch (...) {
+      // Destruction cannot report (the device may have been lost meanwhile); what was submitted must
+      // still be over before the batches go.
+      device_->drain();
+    }
   }
   inflight_.clear();
   open_.reset();
@@ -276,7 +285,7 @@ uint64_t Stream::submit_locked(VkCommandBuffer cmd, std::unique_ptr<Batch> retir
   submit.signalSemaphoreCount = 1;
   submit.pSignalSemaphores = &signal_semaphore;
   try {
-    device_->submit(submit);
+    device_->submit(submit);  // submits nothing once the device is lost
   } catch (...) {
     // The recorded work is dropped; the stream stays usable for later calls.
     if (retire->cmd != VK_NULL_HANDLE) free_cmds_.push_back(retire->cmd);

@@ -19,8 +19,8 @@ Timeline::~Timeline() { device_->fn().vkDestroySemaphore(device_->get(), semapho
 
 uint64_t Timeline::completed() const {
   uint64_t value = 0;
-  check(device_->fn().vkGetSemaphoreCounterValue(device_->get(), semaphore_, &value),
-        "vkGetSemaphoreCounterValue");
+  device_->check(device_->fn().vkGetSemaphoreCounterValue(device_->get(), semaphore_, &value),
+                "vkGetSemaphoreCounterValue");
   return value;
 }
 
@@ -30,7 +30,7 @@ void Timeline::wait(uint64_t value) const {
   info.semaphoreCount = 1;
   info.pSemaphores = &semaphore_;
   info.pValues = &value;
-  check(device_->fn().vkWaitSemaphores(device_->get(), &info, UINT64_MAX), "vkWaitSemaphores");
+  device_->check(device_->fn().vkWaitSemaphores(device_->get(), &info, UINT64_MAX), "vkWaitSemaphores");
 }
 
 }  // namespace plinth::vulkan

@@ -16,6 +16,8 @@
 // once). Each fault fires once. Any item may end in @DEVICE_ID to apply to one device only, e.g.
 //   PLINTH_FAULT="alloc:3,launch:10@cpu:0,device_lost:100@vulkan:0"
 // Setting faults enables fault injection even when the rest of validation is off.
+// An injected loss is the core's alone: the plugin still runs the work queued before it, so the
+// core's clean-up keeps ordering frees after that work (docs/architecture.md).
 #pragma once
 
 #include <cstdint>

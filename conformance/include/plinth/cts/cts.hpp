@@ -70,6 +70,7 @@ struct CtsReport {
   uint64_t seed = 0;
   std::string expect_path;   // the list applied, or ""
   std::string stop_reason;   // why the run stopped early, or ""
+  std::string load_error;    // the plugin file cannot be loaded (no test ran; passed is false), or ""
   std::vector<TestResult> tests;
   std::vector<PerfMetric> perf;
   double duration_s = 0.0;
@@ -81,8 +82,9 @@ struct CtsReport {
 // Called after each test finishes (from the calling thread), for progress output.
 using ProgressFn = std::function<void(const TestResult& result, std::size_t done, std::size_t total)>;
 
-// Runs the CTS. Never throws for plugin defects (they become failed tests); throws std::runtime_error
-// for unusable options (unreadable expectation list, unwritable report path).
+// Runs the CTS. Never throws for plugin defects (they become failed tests; a file that cannot be
+// loaded as a plugin at all sets load_error and runs nothing); throws std::runtime_error for unusable
+// options (unreadable expectation list, unwritable report path).
 CtsReport run_cts(const CtsOptions& options, const ProgressFn& progress = {});
 
 // Console summary: per suite and per op counts, then each failure with its message.
