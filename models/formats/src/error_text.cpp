@@ -9,6 +9,10 @@ constexpr std::size_t kMaxQuotedBytes = 96;
 constexpr char kHex[] = "0123456789abcdef";
 }  // namespace
 
+std::string range_text(std::uint64_t begin, std::uint64_t end) {
+  return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
+}
+
 std::string quoted(std::string_view text) {
   std::string out = "'";
   const std::size_t shown = text.size() > kMaxQuotedBytes ? kMaxQuotedBytes : text.size();

@@ -10,6 +10,9 @@ namespace plinth::formats::detail {
 /// long text shortened, so a hostile name can neither break the line nor flood the log.
 [[nodiscard]] std::string quoted(std::string_view text);
 
+/// "[begin, end)", a byte range in a message.
+[[nodiscard]] std::string range_text(std::uint64_t begin, std::uint64_t end);
+
 /// "<file>: <problem>" as a FormatError.
 [[noreturn]] void fail(std::string_view file, std::string_view problem);
 

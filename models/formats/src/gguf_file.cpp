@@ -54,16 +54,6 @@ void bounded_reserve(Container& c, std::uint64_t count) {
 
 bool is_fixed_size(GgufType type) { return type != GgufType::kString && type != GgufType::kArray; }
 
-// Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for `"literal" + std::string`.
-std::string range_text(std::uint64_t begin, std::uint64_t end) {
-  std::string out = "[";
-  out += std::to_string(begin);
-  out += ", ";
-  out += std::to_string(end);
-  out += ")";
-  return out;
-}
-
 }  // namespace
 
 // Reads the file front to back with a bounds-checked cursor; every failure is a FormatError.
@@ -288,7 +278,7 @@ class GgufParser {
         fail(who + " data offset " + std::to_string(t.offset) + " overflows");
       }
       if (end > size) {
-        fail(who + " data " + range_text(begin, end) + " lies beyond the end of the file (" +
+        fail(who + " data " + detail::range_text(begin, end) + " lies beyond the end of the file (" +
              std::to_string(size) + " bytes)");
       }
       t.offset = begin;
@@ -302,8 +292,8 @@ class GgufParser {
       const auto& t = ts[i];
       if (t.byte_size == 0) continue;
       if (prev != nullptr && t.offset < prev->offset + prev->byte_size) {
-        fail("tensors " + detail::quoted(prev->name) + " " + range_text(prev->offset, prev->offset + prev->byte_size) +
-             " and " + detail::quoted(t.name) + " " + range_text(t.offset, t.offset + t.byte_size) + " overlap");
+        fail("tensors " + detail::quoted(prev->name) + " " + detail::range_text(prev->offset, prev->offset + prev->byte_size) +
+             " and " + detail::quoted(t.name) + " " + detail::range_text(t.offset, t.offset + t.byte_size) + " overlap");
       }
       prev = &t;
     }

@@ -25,16 +25,6 @@ constexpr std::array<std::pair<std::string_view, DType>, 15> kDTypes = {{
     {"U16", DType::kU16}, {"U8", DType::kU8}, {"BOOL", DType::kBool},
 }};
 
-// Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for `"literal" + std::string`.
-std::string range_text(std::uint64_t begin, std::uint64_t end) {
-  std::string out = "[";
-  out += std::to_string(begin);
-  out += ", ";
-  out += std::to_string(end);
-  out += ")";
-  return out;
-}
-
 // nlohmann's messages quote the bytes last read, which may be anything: keep them on one line.
 std::string one_line(std::string_view text) {
   std::string out;
@@ -141,9 +131,9 @@ void SafetensorsFile::parse_header(std::span<const std::byte> bytes) {
     }
     const auto begin = (*off)[0].get<std::uint64_t>();
     const auto end = (*off)[1].get<std::uint64_t>();
-    if (begin > end) fail(who + " data_offsets " + range_text(begin, end) + " end before they begin");
+    if (begin > end) fail(who + " data_offsets " + detail::range_text(begin, end) + " end before they begin");
     if (end > data_size) {
-      fail(who + " data_offsets " + range_text(begin, end) + " lie beyond the end of the data section (" +
+      fail(who + " data_offsets " + detail::range_text(begin, end) + " lie beyond the end of the data section (" +
            std::to_string(data_size) + " bytes)");
     }
     const DTypeInfo info = dtype_info(t.dtype);
@@ -169,8 +159,8 @@ void SafetensorsFile::parse_header(std::span<const std::byte> bytes) {
     const auto* a = by_offset[i - 1];
     const auto* b = by_offset[i];
     if (b->begin < a->end) {
-      fail("tensors " + detail::quoted(a->name) + " " + range_text(a->begin - data_offset_, a->end - data_offset_) +
-           " and " + detail::quoted(b->name) + " " + range_text(b->begin - data_offset_, b->end - data_offset_) +
+      fail("tensors " + detail::quoted(a->name) + " " + detail::range_text(a->begin - data_offset_, a->end - data_offset_) +
+           " and " + detail::quoted(b->name) + " " + detail::range_text(b->begin - data_offset_, b->end - data_offset_) +
            " overlap");
     }
   }
