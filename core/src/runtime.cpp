@@ -51,25 +51,25 @@ void prefer_named_plugins(std::vector<PluginCandidate>& candidates, const std::v
                           const std::set<std::filesystem::path>& named_files) {
   std::set<std::string, std::less<>> wanted;
   for (const std::string& id : devices) wanted.insert("libplinth-backend-" + id.substr(0, id.find(':')));
-  const auto rest = std::stable_partition(candidates.begin(), candidates.end(), [&](const PluginCandidate& c) {
-    return named_files.count(c.path) != 0;
-  });
-  std::stable_partition(rest, candidates.end(), [&](const PluginCandidate& c) {
-    return wanted.count(c.path.stem().string()) != 0;
-  });
+  const auto rest =
+      std::stable_partition(candidates.begin(), candidates.end(),
+                            [&](const PluginCandidate& c) { return named_files.count(c.path) != 0; });
+  std::stable_partition(rest, candidates.end(),
+                        [&](const PluginCandidate& c) { return wanted.count(c.path.stem().string()) != 0; });
 }
 
 // The files among `paths` (as discovery keys them). With `require`, a path that does not exist is an
 // error rather than an absent directory to skip.
-std::set<std::filesystem::path> named_plugin_files(const std::vector<std::filesystem::path>& paths, bool require) {
+std::set<std::filesystem::path> named_plugin_files(const std::vector<std::filesystem::path>& paths,
+                                                   bool require) {
   namespace fs = std::filesystem;
   std::set<fs::path> files;
   for (const auto& path : paths) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
       if (!require) continue;
-      throw Error(PLINTH_ERROR_INVALID_ARGUMENT, fmt::format("plugin path '{}' does not exist", path.string()),
-                  "Runtime");
+      throw Error(PLINTH_ERROR_INVALID_ARGUMENT,
+                  fmt::format("plugin path '{}' does not exist", path.string()), "Runtime");
     }
     if (!fs::is_directory(path, ec)) files.insert(fs::canonical(path, ec));
   }
@@ -235,7 +235,8 @@ Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<Impl>()) {
     m.load(candidate, options);
     if (named && options.require_plugin_paths && m.rejected.size() > rejected_before) {
       throw Error(PLINTH_ERROR_INVALID_ARGUMENT,
-                  fmt::format("plugin '{}' could not be loaded: {}", candidate.path.string(), m.rejected.back().reason),
+                  fmt::format("plugin '{}' could not be loaded: {}", candidate.path.string(),
+                              m.rejected.back().reason),
                   "Runtime");
     }
   }

@@ -154,8 +154,9 @@ TEST(Loader, NamedPathsThatCannotLoadAreErrors) {
   EXPECT_NE(construction_error(o).find("'/nonexistent-dir' does not exist"), std::string::npos);
   o.plugin_paths = {kFakes / "libplinth-backend-nosymbol.so"};
   const auto bad = construction_error(o);
-  EXPECT_NE(bad.find("libplinth-backend-nosymbol.so' could not be loaded: not a Plinth plugin: no exported symbol"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.find("libplinth-backend-nosymbol.so' could not be loaded: not a Plinth plugin: no exported symbol"),
+      std::string::npos)
       << bad;
   // A named directory is searched: what it holds may be rejected without failing the runtime.
   o.plugin_paths = {kFakes, PLINTH_TEST_COREPLUGIN};
@@ -191,9 +192,10 @@ TEST(Loader, UnknownFilteredDeviceNamesTheDevicesThatExist) {
     rt.device("coretest:7");
     FAIL() << "expected an Error";
   } catch (const plinth::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no device 'coretest:7' (open: none; also usable here but not opened: "
-                                         "coretest:0, coretest:1; 1 unusable)"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("no device 'coretest:7' (open: none; also usable here but not opened: "
+                                   "coretest:0, coretest:1; 1 unusable)"),
+        std::string::npos)
         << e.what();
   }
 }

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <stdexcept>
 
-
 namespace plinth::cli {
 
 CLI::Option* add_verbatim_list_option(CLI::App* cmd, const std::string& name, std::vector<std::string>& out,

@@ -3,14 +3,13 @@
 // command behaves the same way.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "plinth/runtime.hpp"
 

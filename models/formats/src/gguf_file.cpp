@@ -292,8 +292,10 @@ class GgufParser {
       const auto& t = ts[i];
       if (t.byte_size == 0) continue;
       if (prev != nullptr && t.offset < prev->offset + prev->byte_size) {
-        fail("tensors " + detail::quoted(prev->name) + " " + detail::range_text(prev->offset, prev->offset + prev->byte_size) +
-             " and " + detail::quoted(t.name) + " " + detail::range_text(t.offset, t.offset + t.byte_size) + " overlap");
+        fail("tensors " + detail::quoted(prev->name) + " " +
+             detail::range_text(prev->offset, prev->offset + prev->byte_size) + " and " +
+             detail::quoted(t.name) + " " + detail::range_text(t.offset, t.offset + t.byte_size) +
+             " overlap");
       }
       prev = &t;
     }

@@ -133,8 +133,8 @@ void SafetensorsFile::parse_header(std::span<const std::byte> bytes) {
     const auto end = (*off)[1].get<std::uint64_t>();
     if (begin > end) fail(who + " data_offsets " + detail::range_text(begin, end) + " end before they begin");
     if (end > data_size) {
-      fail(who + " data_offsets " + detail::range_text(begin, end) + " lie beyond the end of the data section (" +
-           std::to_string(data_size) + " bytes)");
+      fail(who + " data_offsets " + detail::range_text(begin, end) +
+           " lie beyond the end of the data section (" + std::to_string(data_size) + " bytes)");
     }
     const DTypeInfo info = dtype_info(t.dtype);
     std::uint64_t expected = 0;
@@ -159,9 +159,10 @@ void SafetensorsFile::parse_header(std::span<const std::byte> bytes) {
     const auto* a = by_offset[i - 1];
     const auto* b = by_offset[i];
     if (b->begin < a->end) {
-      fail("tensors " + detail::quoted(a->name) + " " + detail::range_text(a->begin - data_offset_, a->end - data_offset_) +
-           " and " + detail::quoted(b->name) + " " + detail::range_text(b->begin - data_offset_, b->end - data_offset_) +
-           " overlap");
+      fail("tensors " + detail::quoted(a->name) + " " +
+           detail::range_text(a->begin - data_offset_, a->end - data_offset_) + " and " +
+           detail::quoted(b->name) + " " +
+           detail::range_text(b->begin - data_offset_, b->end - data_offset_) + " overlap");
     }
   }
 }

@@ -9,7 +9,8 @@ int main() {
   plinth::RuntimeOptions options;
   options.use_env_plugin_path = false;
   plinth::Runtime runtime(options);
-  for (const auto& plugin : runtime.plugins()) std::cout << "plugin " << plugin.name << " " << plugin.path.string() << "\n";
+  for (const auto& plugin : runtime.plugins())
+    std::cout << "plugin " << plugin.name << " " << plugin.path.string() << "\n";
   for (const auto& rejected : runtime.rejected_plugins()) {
     std::cout << "rejected " << rejected.path.string() << ": " << rejected.reason << "\n";
   }
