@@ -27,8 +27,8 @@ Usage: tools/bootstrap.sh <command>
 
 The two commands a newcomer needs:
   run     The main job, one command on a fresh Debian 12 machine: install the missing packages,
-          build the CLI and the backend plugins (preset 'default' into build/, target
-          plinth_runtime: no tests), list the devices, run the portable workload ('plinth run') on
+          build the CLI and the backend plugins this machine can use (preset 'default' into
+          build/, no tests; a GPU plugin only where its driver is present), list the devices, run the portable workload ('plinth run') on
           every device, install the default models when missing, and show them at work on every
           usable device: a greedy completion and sentence embeddings, with timings (tools/demo.sh).
   test    Everything CI runs (.ci/run): install the missing packages, build the whole tree, install
@@ -230,14 +230,38 @@ install_pydeps() {
   echo "installed into $VENV: run the scripts with $VENV/bin/python3 (or source $VENV/bin/activate)"
 }
 
-# setup_and_build PRESET: packages, configure 'default', then build PRESET ('run': the CLI and the
-# plugins only; 'default': everything). Both build presets use the same tree, configured alike.
+# The first run builds the CLI and the plugins this machine can use: a GPU vendor's plugin whose
+# driver is absent would only load to say so, and its kernels are a third of that build. `test` and
+# `build` build every plugin (target plinth_runtime and all tests).
+build_run() {
+  local targets=(plinth) name all
+  all=$(ninja -C "$ROOT/build" -t targets all)
+  for name in cpu vulkan cuda rocm; do
+    grep -q "^plinth_backend_$name: " <<<"$all" || continue
+    case "$name" in
+      cuda) ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 ' ||
+              { echo "cuda plugin not built now: no NVIDIA driver (libcuda.so.1) here"; continue; } ;;
+      rocm) [[ -e /dev/kfd ]] ||
+              { echo "rocm plugin not built now: no AMD GPU driver (/dev/kfd) here"; continue; } ;;
+    esac
+    targets+=("plinth_backend_$name")
+  done
+  echo "building ${targets[*]} (tools/bootstrap.sh build builds everything)"
+  cmake --build --preset default --parallel "$(build_jobs)" --target "${targets[@]}"
+}
+
+# setup_and_build PRESET: packages, configure 'default', then build PRESET ('run': build_run above;
+# 'default': everything), in the same tree.
 setup_and_build() {
   must_stage platform check_platform
   must_stage packages install_packages
   use_compiler_cache
   must_stage configure configure default
-  must_stage build build "$1"
+  if [[ "$1" == run ]]; then
+    must_stage build build_run
+  else
+    must_stage build build "$1"
+  fi
 }
 
 # ---- Main --------------------------------------------------------------------------------------
