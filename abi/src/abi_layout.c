@@ -308,3 +308,34 @@ PLINTH_PIN_FIELD(plinth_top_k_params_t, k, 4, 4);
 PLINTH_PIN_FIELD(plinth_top_k_params_t, next, 8, 8);
 
 #endif /* LP64 */
+
+/* ---- plinth/abi_lists.h mirrors the headers ------------------------------------------------- */
+
+#include "plinth/abi_lists.h"
+
+/* Op list: one line per op, in id order, and nothing missing. */
+#define PLINTH_LIST_OP_INDEX(ID, name, min_in, max_in, outs, ins, outnames) plinth_list_index_op_##ID,
+enum { PLINTH_OP_LIST(PLINTH_LIST_OP_INDEX) plinth_list_op_count };
+#define PLINTH_LIST_OP_CHECK(ID, name, min_in, max_in, outs, ins, outnames)                            \
+  _Static_assert(PLINTH_OP_##ID == plinth_list_index_op_##ID, "abi_lists.h: op " #ID " is out of order"); \
+  _Static_assert((min_in) <= (max_in), "abi_lists.h: op " #ID " min_inputs > max_inputs");
+PLINTH_OP_LIST(PLINTH_LIST_OP_CHECK)
+_Static_assert(plinth_list_op_count == PLINTH_OP_COUNT, "abi_lists.h: PLINTH_OP_LIST misses ops");
+
+/* Entry list: every function pointer of the table, back to back in table order, through the end of
+ * the struct. */
+#define PLINTH_LIST_ENTRY_INDEX(field, requirement, group, since) plinth_list_index_entry_##field,
+enum { PLINTH_API_ENTRIES(PLINTH_LIST_ENTRY_INDEX) plinth_list_entry_count };
+#define PLINTH_LIST_ENTRY_CHECK(field, requirement, group, since)                                   \
+  _Static_assert(offsetof(plinth_plugin_api_t, field) ==                                            \
+                     offsetof(plinth_plugin_api_t, last_error_message) +                            \
+                         plinth_list_index_entry_##field * sizeof(void (*)(void)),                  \
+                 "abi_lists.h: entry " #field " is out of table order");
+PLINTH_API_ENTRIES(PLINTH_LIST_ENTRY_CHECK)
+_Static_assert(offsetof(plinth_plugin_api_t, last_error_message) +
+                       plinth_list_entry_count * sizeof(void (*)(void)) ==
+                   sizeof(plinth_plugin_api_t),
+               "abi_lists.h: PLINTH_API_ENTRIES misses entries at the end of the table");
+_Static_assert(offsetof(plinth_plugin_api_t, last_error_message) ==
+                   offsetof(plinth_plugin_api_t, version) + sizeof(const char*),
+               "abi_lists.h: the first entry must follow the table's header fields");

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "harness.hpp"
+#include "plinth/abi_lists.h"
 
 namespace plinth::cts {
 
@@ -82,31 +83,17 @@ Session::Session(plinth_plugin_init_fn init, const CtsOptions& options) : option
     fail("plugin table struct_size " + std::to_string(api_->struct_size) + " is smaller than the v1 table");
   }
   // Calling a NULL entry would crash the suite; name the missing entry instead (abi.table lists all).
-  const std::pair<const void*, const char*> required[] = {
-      {reinterpret_cast<const void*>(api_->probe), "probe"},
-      {reinterpret_cast<const void*>(api_->device_open), "device_open"},
-      {reinterpret_cast<const void*>(api_->device_close), "device_close"},
-      {reinterpret_cast<const void*>(api_->device_get_properties), "device_get_properties"},
-      {reinterpret_cast<const void*>(api_->buffer_alloc), "buffer_alloc"},
-      {reinterpret_cast<const void*>(api_->buffer_free), "buffer_free"},
-      {reinterpret_cast<const void*>(api_->stream_create), "stream_create"},
-      {reinterpret_cast<const void*>(api_->stream_destroy), "stream_destroy"},
-      {reinterpret_cast<const void*>(api_->stream_synchronize), "stream_synchronize"},
-      {reinterpret_cast<const void*>(api_->copy_host_to_buffer), "copy_host_to_buffer"},
-      {reinterpret_cast<const void*>(api_->copy_buffer_to_host), "copy_buffer_to_host"},
-      {reinterpret_cast<const void*>(api_->copy_buffer), "copy_buffer"},
-      {reinterpret_cast<const void*>(api_->event_create), "event_create"},
-      {reinterpret_cast<const void*>(api_->event_destroy), "event_destroy"},
-      {reinterpret_cast<const void*>(api_->event_record), "event_record"},
-      {reinterpret_cast<const void*>(api_->stream_wait_event), "stream_wait_event"},
-      {reinterpret_cast<const void*>(api_->event_synchronize), "event_synchronize"},
-      {reinterpret_cast<const void*>(api_->event_query), "event_query"},
-      {reinterpret_cast<const void*>(api_->op_supports), "op_supports"},
-      {reinterpret_cast<const void*>(api_->op_launch), "op_launch"},
-      {reinterpret_cast<const void*>(api_->shutdown), "shutdown"},
-  };
-  for (const auto& [entry, name] : required) {
-    if (entry == nullptr) fail(std::string("REQUIRED table entry ") + name + " is NULL");
+  // Every REQUIRED entry of plinth/abi_lists.h's list.
+#define PLINTH_CTS_REQUIRED(field, requirement, group, since) \
+  {reinterpret_cast<const void*>(api_->field), #field, (requirement) == PLINTH_ENTRY_REQUIRED},
+  const struct {
+    const void* entry;
+    const char* name;
+    bool required;
+  } table_entries[] = {PLINTH_API_ENTRIES(PLINTH_CTS_REQUIRED)};
+#undef PLINTH_CTS_REQUIRED
+  for (const auto& [entry, name, required] : table_entries) {
+    if (required && entry == nullptr) fail(std::string("REQUIRED table entry ") + name + " is NULL");
   }
   uint32_t count = 0;
   check(api_->probe(nullptr, 0, &count), "probe(capacity 0)");

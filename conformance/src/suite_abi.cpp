@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "plinth/abi_lists.h"
 
 namespace plinth::cts {
 namespace {
@@ -134,33 +135,33 @@ void table(TestEnv& env) {
          std::to_string(kTableV1) + " although abi_minor is 0: the host would call entries that do not exist");
   }
   if (api.next != nullptr) fail("table next is not NULL in ABI v1.0");
-  struct Entry {
+  // Every entry of plinth/abi_lists.h's list: the REQUIRED ones set, each group all set or all NULL.
+#define PLINTH_CTS_ENTRY(field, requirement, group, since) \
+  {#field, api.field != nullptr, (requirement) == PLINTH_ENTRY_REQUIRED, group},
+  const struct {
     const char* name;
     bool present;
-  };
-  const Entry required[] = {
-      {"last_error_message", api.last_error_message != nullptr}, {"shutdown", api.shutdown != nullptr},
-      {"probe", api.probe != nullptr}, {"device_open", api.device_open != nullptr},
-      {"device_close", api.device_close != nullptr}, {"device_get_properties", api.device_get_properties != nullptr},
-      {"buffer_alloc", api.buffer_alloc != nullptr}, {"buffer_free", api.buffer_free != nullptr},
-      {"stream_create", api.stream_create != nullptr}, {"stream_destroy", api.stream_destroy != nullptr},
-      {"stream_synchronize", api.stream_synchronize != nullptr},
-      {"copy_host_to_buffer", api.copy_host_to_buffer != nullptr},
-      {"copy_buffer_to_host", api.copy_buffer_to_host != nullptr}, {"copy_buffer", api.copy_buffer != nullptr},
-      {"event_create", api.event_create != nullptr}, {"event_destroy", api.event_destroy != nullptr},
-      {"event_record", api.event_record != nullptr}, {"stream_wait_event", api.stream_wait_event != nullptr},
-      {"event_synchronize", api.event_synchronize != nullptr}, {"event_query", api.event_query != nullptr},
-      {"op_supports", api.op_supports != nullptr}, {"op_launch", api.op_launch != nullptr},
-  };
+    bool required;
+    int group;
+  } entries[] = {PLINTH_API_ENTRIES(PLINTH_CTS_ENTRY)};
+#undef PLINTH_CTS_ENTRY
   std::string missing;
-  for (const auto& e : required) {
-    if (!e.present) missing += (missing.empty() ? "" : ", ") + std::string(e.name);
+  for (const auto& e : entries) {
+    if (e.required && !e.present) missing += (missing.empty() ? "" : ", ") + std::string(e.name);
   }
   if (!missing.empty()) fail("REQUIRED entries are NULL: " + missing);
-  if ((api.buffer_map == nullptr) != (api.buffer_unmap == nullptr)) fail("buffer_map and buffer_unmap must be both set or both NULL");
-  const int graph_entries = (api.graph_begin_capture != nullptr) + (api.graph_end_capture != nullptr) +
-                            (api.graph_launch != nullptr) + (api.graph_destroy != nullptr);
-  if (graph_entries != 0 && graph_entries != 4) fail("graph entries are partly set (" + std::to_string(graph_entries) + " of 4)");
+  for (int group : {PLINTH_ENTRY_GROUP_MAP, PLINTH_ENTRY_GROUP_GRAPH}) {
+    std::string names;
+    int set = 0, total = 0;
+    for (const auto& e : entries) {
+      if (e.group != group) continue;
+      names += (total++ == 0 ? "" : ", ") + std::string(e.name);
+      set += e.present ? 1 : 0;
+    }
+    if (set != 0 && set != total) {
+      fail(names + " must be all set or all NULL (" + std::to_string(set) + " of " + std::to_string(total) + " set)");
+    }
+  }
 }
 
 void probe_counts(TestEnv& env) {

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "plinth/abi_lists.h"
+
 namespace plinth {
 namespace {
 
@@ -13,28 +15,12 @@ struct OpInfo {
   std::array<const char*, 2> outputs;
 };
 
-// Operand names follow plinth/ops.h so messages use the catalogue's words.
-constexpr std::array<OpInfo, PLINTH_OP_COUNT> kOps = {{
-    {"copy", {"x"}, {"y"}},
-    {"fill", {}, {"y"}},
-    {"add", {"a", "b"}, {"y"}},
-    {"mul", {"a", "b"}, {"y"}},
-    {"scale", {"x"}, {"y"}},
-    {"matmul", {"a", "b"}, {"c"}},
-    {"get_rows", {"table", "indices"}, {"y"}},
-    {"rms_norm", {"x", "weight"}, {"y"}},
-    {"layer_norm", {"x", "gamma", "beta"}, {"y"}},
-    {"softmax", {"x", "mask"}, {"y"}},
-    {"gelu", {"x"}, {"y"}},
-    {"silu", {"x"}, {"y"}},
-    {"swiglu", {"gate", "up"}, {"y"}},
-    {"rope", {"x", "positions"}, {"y"}},
-    {"attention", {"q", "k", "v", "mask", "kv_lens"}, {"o"}},
-    {"mean_pool", {"x", "mask"}, {"y"}},
-    {"l2_normalize", {"x"}, {"y"}},
-    {"top_k", {"x"}, {"values", "indices"}},
-    {"argmax", {"x"}, {"indices"}},
-}};
+// Operand names as plinth/ops.h writes them, so messages use the catalogue's words.
+#define PLINTH_UNWRAP(...) __VA_ARGS__
+#define PLINTH_OP_INFO(ID, name, min_in, max_in, outs, ins, outnames) {#name, {PLINTH_UNWRAP ins}, {PLINTH_UNWRAP outnames}},
+constexpr std::array<OpInfo, PLINTH_OP_COUNT> kOps = {{PLINTH_OP_LIST(PLINTH_OP_INFO)}};
+#undef PLINTH_OP_INFO
+#undef PLINTH_UNWRAP
 
 const char* slot_name(plinth_op_t op, bool input, std::size_t i) {
   if (op < 0 || op >= PLINTH_OP_COUNT) return nullptr;

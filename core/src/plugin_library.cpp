@@ -4,10 +4,13 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
+#include <string>
 
 #include <boost/dll/shared_library_load_mode.hpp>
 #include <fmt/format.h>
 
+#include "plinth/abi_lists.h"
 #include "plinth/error.hpp"
 
 namespace plinth::detail {
@@ -28,25 +31,16 @@ Registry& registry() {
   return instance;
 }
 
-struct RequiredEntry {
+// The REQUIRED entries, from the one list in plinth/abi_lists.h (optional ones are skipped).
+#define PLINTH_REQUIRED(field, requirement, group, since) \
+  {offsetof(plinth_plugin_api_t, field), #field, (requirement) == PLINTH_ENTRY_REQUIRED, group},
+struct ListedEntry {
   std::size_t offset;
   const char* name;
+  bool required;
+  int group;  // PLINTH_ENTRY_GROUP_*: entries set together or not at all
 };
-
-#define PLINTH_REQUIRED(field) RequiredEntry{offsetof(plinth_plugin_api_t, field), #field}
-constexpr RequiredEntry kRequired[] = {
-    PLINTH_REQUIRED(last_error_message), PLINTH_REQUIRED(shutdown),
-    PLINTH_REQUIRED(probe),              PLINTH_REQUIRED(device_open),
-    PLINTH_REQUIRED(device_close),       PLINTH_REQUIRED(device_get_properties),
-    PLINTH_REQUIRED(buffer_alloc),       PLINTH_REQUIRED(buffer_free),
-    PLINTH_REQUIRED(stream_create),      PLINTH_REQUIRED(stream_destroy),
-    PLINTH_REQUIRED(stream_synchronize), PLINTH_REQUIRED(copy_host_to_buffer),
-    PLINTH_REQUIRED(copy_buffer_to_host), PLINTH_REQUIRED(copy_buffer),
-    PLINTH_REQUIRED(event_create),       PLINTH_REQUIRED(event_destroy),
-    PLINTH_REQUIRED(event_record),       PLINTH_REQUIRED(stream_wait_event),
-    PLINTH_REQUIRED(event_synchronize),  PLINTH_REQUIRED(event_query),
-    PLINTH_REQUIRED(op_supports),        PLINTH_REQUIRED(op_launch),
-};
+constexpr ListedEntry kEntries[] = {PLINTH_API_ENTRIES(PLINTH_REQUIRED)};
 #undef PLINTH_REQUIRED
 
 // The v1.0 table is the first version; anything smaller cannot be a v1 table.
@@ -56,6 +50,21 @@ bool entry_is_null(const plinth_plugin_api_t& table, std::size_t offset) {
   void (*fn)() = nullptr;
   std::memcpy(&fn, reinterpret_cast<const char*>(&table) + offset, sizeof fn);
   return fn == nullptr;
+}
+
+// The entries of the first group that is only partly set ("buffer_map, buffer_unmap"), if any.
+std::optional<std::string> partial_group(const plinth_plugin_api_t& table) {
+  for (int group : {PLINTH_ENTRY_GROUP_MAP, PLINTH_ENTRY_GROUP_GRAPH}) {
+    std::string names;
+    int set = 0, total = 0;
+    for (const auto& entry : kEntries) {
+      if (entry.group != group) continue;
+      names += (total++ == 0 ? "" : ", ") + std::string(entry.name);
+      set += entry_is_null(table, entry.offset) ? 0 : 1;
+    }
+    if (set != 0 && set != total) return names;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -143,16 +152,17 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   std::memcpy(static_cast<void*>(&lib->table_), api, std::min<std::size_t>(api->struct_size, sizeof(plinth_plugin_api_t)));
   lib->table_.struct_size = sizeof(plinth_plugin_api_t);
   const auto& t = lib->table_;
-  for (const auto& entry : kRequired) {
+  for (const auto& entry : kEntries) {
+    if (!entry.required) continue;
     if (entry_is_null(t, entry.offset)) {
       // The table is unusable, but shutdown (if present) still releases what init took.
       if (t.shutdown != nullptr) t.shutdown();
       throw PluginRejected{fmt::format("bad function table: required entry '{}' is NULL", entry.name)};
     }
   }
-  if ((t.buffer_map == nullptr) != (t.buffer_unmap == nullptr)) {
+  if (auto partial = partial_group(t)) {
     t.shutdown();
-    throw PluginRejected{"bad function table: buffer_map and buffer_unmap must both be set or both be NULL"};
+    throw PluginRejected{fmt::format("bad function table: {} must all be set or all be NULL", *partial)};
   }
   if (t.name == nullptr || t.name[0] == '\0') {
     t.shutdown();

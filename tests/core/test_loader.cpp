@@ -100,7 +100,7 @@ TEST(Loader, RejectsEveryBrokenPluginWithItsReason) {
   plinth::Runtime rt(fakes_only(log));
   EXPECT_TRUE(rt.plugins().empty());
   EXPECT_TRUE(rt.devices().empty());
-  EXPECT_EQ(rt.rejected_plugins().size(), 6u);
+  EXPECT_EQ(rt.rejected_plugins().size(), 7u);
   // The dynamic loader's own reason, without the file name again or an unrelated errno text.
   EXPECT_EQ(reason_for(rt, "libplinth-backend-text.so"), "not loadable: file too short");
   EXPECT_NE(reason_for(rt, "libplinth-backend-nosymbol.so").find("no exported symbol 'plinth_plugin_init'"),
@@ -115,6 +115,10 @@ TEST(Loader, RejectsEveryBrokenPluginWithItsReason) {
   EXPECT_NE(init.find("PLINTH_ERROR_INTERNAL"), std::string::npos) << init;
   EXPECT_NE(init.find("simulated init failure: no widgets"), std::string::npos) << init;
   EXPECT_NE(reason_for(rt, "libplinth-backend-smalltable.so").find("smaller than the v1 table"), std::string::npos);
+  EXPECT_NE(reason_for(rt, "libplinth-backend-partialgraph.so")
+                .find("graph_begin_capture, graph_end_capture, graph_launch, graph_destroy must all be set or all be NULL"),
+            std::string::npos)
+      << reason_for(rt, "libplinth-backend-partialgraph.so");
   // Each rejection is a warning naming the file.
   const auto text = log.text();
   EXPECT_NE(text.find("warning plugin " + (kFakes / "libplinth-backend-text.so").string() + " rejected"),

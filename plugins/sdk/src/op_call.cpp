@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "plinth/abi_lists.h"
 #include "plinth/sdk/dtype.hpp"
 #include "plinth/sdk/status.hpp"
 #include "plinth/sdk/structs.hpp"
@@ -17,7 +18,7 @@
 namespace plinth::sdk {
 namespace {
 
-// Slot names as ops.h writes them; min_inputs..max_inputs slots, optional slots are always trailing.
+// From the catalogue list in plinth/abi_lists.h: names, arities and slot names as ops.h writes them.
 struct OpSpec {
   const char* name;
   int min_inputs;
@@ -27,27 +28,12 @@ struct OpSpec {
   const char* outputs[kMaxOpOutputs];
 };
 
-constexpr OpSpec kOpSpecs[PLINTH_OP_COUNT] = {
-    {"copy", 1, 1, 1, {"x"}, {"y"}},
-    {"fill", 0, 0, 1, {}, {"y"}},
-    {"add", 2, 2, 1, {"a", "b"}, {"y"}},
-    {"mul", 2, 2, 1, {"a", "b"}, {"y"}},
-    {"scale", 1, 1, 1, {"x"}, {"y"}},
-    {"matmul", 2, 2, 1, {"a", "b"}, {"c"}},
-    {"get_rows", 2, 2, 1, {"table", "indices"}, {"y"}},
-    {"rms_norm", 1, 2, 1, {"x", "weight"}, {"y"}},
-    {"layer_norm", 1, 3, 1, {"x", "gamma", "beta"}, {"y"}},
-    {"softmax", 1, 2, 1, {"x", "mask"}, {"y"}},
-    {"gelu", 1, 1, 1, {"x"}, {"y"}},
-    {"silu", 1, 1, 1, {"x"}, {"y"}},
-    {"swiglu", 2, 2, 1, {"gate", "up"}, {"y"}},
-    {"rope", 2, 2, 1, {"x", "positions"}, {"y"}},
-    {"attention", 3, 5, 1, {"q", "k", "v", "mask", "kv_lens"}, {"o"}},
-    {"mean_pool", 1, 2, 1, {"x", "mask"}, {"y"}},
-    {"l2_normalize", 1, 1, 1, {"x"}, {"y"}},
-    {"top_k", 1, 1, 2, {"x"}, {"values", "indices"}},
-    {"argmax", 1, 1, 1, {"x"}, {"indices"}},
-};
+#define PLINTH_UNWRAP(...) __VA_ARGS__
+#define PLINTH_OP_SPEC(ID, name, min_in, max_in, outs, ins, outnames) \
+  {#name, min_in, max_in, outs, {PLINTH_UNWRAP ins}, {PLINTH_UNWRAP outnames}},
+constexpr OpSpec kOpSpecs[PLINTH_OP_COUNT] = {PLINTH_OP_LIST(PLINTH_OP_SPEC)};
+#undef PLINTH_OP_SPEC
+#undef PLINTH_UNWRAP
 
 const OpSpec* find_spec(plinth_op_t op) noexcept {
   return op >= 0 && op < PLINTH_OP_COUNT ? &kOpSpecs[op] : nullptr;
