@@ -19,6 +19,7 @@
 #include "plinth/sdk/handles.hpp"
 #include "plinth/sdk/log.hpp"
 #include "plinth/sdk/op_call.hpp"
+#include "plinth/sdk/probe.hpp"
 #include "plinth/sdk/status.hpp"
 #include "plinth/sdk/structs.hpp"
 
@@ -148,7 +149,7 @@ plinth_status_t api_probe(plinth_probe_entry_t* entries, uint32_t capacity, uint
     }
     for (uint32_t i = 0; i < capacity && i < found.size(); ++i) {
       found[i].struct_size = sizeof(plinth_probe_entry_t);
-      sdk::write_struct(&entries[i], found[i], sizeof(plinth_probe_entry_t), "probe entry");
+      sdk::write_probe_entry(entries, i, found[i]);
     }
     *out_count = static_cast<uint32_t>(found.size());
   });
@@ -400,7 +401,7 @@ plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src,
     PluginState& st = state();
     Stream& s = st.streams.get(stream);
     Buffer& b = st.buffers.get(dst);
-    sdk::require(b.device->ordinal == s.device->ordinal, "copy_host_to_buffer: buffer and stream are on different devices");
+    sdk::require(b.device == s.device, "copy_host_to_buffer: buffer and stream are on different devices");
     check_range(b, dst_offset, size, "copy_host_to_buffer");
     sdk::require(src != nullptr || size == 0, "copy_host_to_buffer: src is NULL");
     s.device->loss.check("copy_host_to_buffer");  // before the early return: nothing works after a loss
@@ -416,7 +417,7 @@ plinth_status_t api_copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t 
     PluginState& st = state();
     Stream& s = st.streams.get(stream);
     Buffer& b = st.buffers.get(src);
-    sdk::require(b.device->ordinal == s.device->ordinal, "copy_buffer_to_host: buffer and stream are on different devices");
+    sdk::require(b.device == s.device, "copy_buffer_to_host: buffer and stream are on different devices");
     check_range(b, src_offset, size, "copy_buffer_to_host");
     sdk::require(dst != nullptr || size == 0, "copy_buffer_to_host: dst is NULL");
     s.device->loss.check("copy_buffer_to_host");  // before the early return: nothing works after a loss
@@ -433,7 +434,7 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
     Stream& s = st.streams.get(stream);
     Buffer& from = st.buffers.get(src);
     Buffer& to = st.buffers.get(dst);
-    sdk::require(from.device->ordinal == s.device->ordinal && to.device->ordinal == s.device->ordinal,
+    sdk::require(from.device == s.device && to.device == s.device,
                  "copy_buffer: buffers and stream must be on the same device");
     check_range(from, src_offset, size, "copy_buffer (source)");
     check_range(to, dst_offset, size, "copy_buffer (destination)");
@@ -473,7 +474,7 @@ plinth_status_t api_event_record(plinth_event_t event, plinth_stream_t stream) {
     PluginState& st = state();
     Event& e = st.events.get(event);
     Stream& s = st.streams.get(stream);
-    sdk::require(e.device->ordinal == s.device->ordinal, "event_record: event and stream are on different devices");
+    sdk::require(e.device == s.device, "event_record: event and stream are on different devices");
     use_device(*s.device, "event_record");
     check(gpuEventRecord(e.event, s.stream), "event_record");
     e.recorded = true;
@@ -485,7 +486,7 @@ plinth_status_t api_stream_wait_event(plinth_stream_t stream, plinth_event_t eve
     PluginState& st = state();
     Stream& s = st.streams.get(stream);
     Event& e = st.events.get(event);
-    sdk::require(e.device->ordinal == s.device->ordinal, "stream_wait_event: event and stream are on different devices");
+    sdk::require(e.device == s.device, "stream_wait_event: event and stream are on different devices");
     use_device(*s.device, "stream_wait_event");
     check(gpuStreamWaitEvent(s.stream, e.event), "stream_wait_event");
   });
@@ -520,7 +521,7 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
     sdk::require(out_ms != nullptr, "event_elapsed_ms: out_ms is NULL");
     sdk::require(a.timing && b.timing, "event_elapsed_ms: both events need PLINTH_EVENT_FLAG_TIMING");
     sdk::require(a.recorded && b.recorded, "event_elapsed_ms: both events must have been recorded");
-    sdk::require(a.device->ordinal == b.device->ordinal, "event_elapsed_ms: events are on different devices");
+    sdk::require(a.device == b.device, "event_elapsed_ms: events are on different devices");
     use_device(*a.device, "event_elapsed_ms");
     for (const Event* e : {&a, &b}) {
       const gpuError_t error = gpuEventQuery(e->event);
@@ -568,7 +569,7 @@ plinth_status_t api_graph_launch(plinth_graph_t graph, plinth_stream_t stream) {
     PluginState& st = state();
     Graph& g = st.graphs.get(graph);
     Stream& s = st.streams.get(stream);
-    sdk::require(g.device->ordinal == s.device->ordinal, "graph_launch: graph and stream are on different devices");
+    sdk::require(g.device == s.device, "graph_launch: graph and stream are on different devices");
     use_device(*s.device, "graph_launch");
     check(gpuGraphLaunch(g.exec, s.stream), "graph_launch");
     check(gpuEventRecord(g.last_launch, s.stream), "graph_launch (event)");
@@ -609,7 +610,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
     Stream& s = st.streams.get(stream);
     const sdk::OpCall parsed = sdk::parse_op_call(call, [&](plinth_buffer_t handle) -> uint64_t {
       const Buffer& b = st.buffers.get(handle);
-      sdk::require(b.device->ordinal == s.device->ordinal, "op_launch: a tensor's buffer is on another device");
+      sdk::require(b.device == s.device, "op_launch: a tensor's buffer is on another device");
       return b.size;
     });
     for (int i = 0; i < parsed.num_inputs; ++i) {

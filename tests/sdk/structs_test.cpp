@@ -1,9 +1,14 @@
-// read_struct/write_struct with callers whose struct_size is smaller or larger than ours.
+// read_struct/write_struct with callers whose struct_size is smaller or larger than ours, and probe
+// entries written at the host's stride.
+#include "plinth/sdk/structs.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
-#include "plinth/sdk/structs.hpp"
+#include "plinth/sdk/probe.hpp"
 
 namespace plinth::sdk {
 namespace {
@@ -73,7 +78,7 @@ TEST(Structs, WriteStopsAtCallersSize) {
   const Sample value{999, 1, nullptr, 2, 3};
   write_struct(reinterpret_cast<Sample*>(&out), value, kV1, "sample");
   EXPECT_EQ(out.struct_size, PLINTH_STRUCT_SIZE_THROUGH(Sample, b));  // preserved
-  EXPECT_EQ(out.next, &marker);                                      // preserved
+  EXPECT_EQ(out.next, &marker);                                       // preserved
   EXPECT_EQ(out.a, 1u);
   EXPECT_EQ(out.b, 2u);
   EXPECT_EQ(out.guard, 0xababababababababull);
@@ -106,6 +111,53 @@ TEST(Structs, CopyStringTruncatesAndTerminates) {
   char big[16];
   copy_string(big, "xy");
   EXPECT_STREQ(big, "xy");
+}
+
+}  // namespace
+}  // namespace plinth::sdk
+
+namespace plinth::sdk {
+namespace {
+
+// A newer host's probe entry: ours plus fields this plugin does not know.
+struct WiderEntry {
+  plinth_probe_entry_t v1;
+  uint64_t newer_field;
+};
+
+TEST(ProbeEntries, AreWrittenAtTheHostsStride) {
+  std::vector<WiderEntry> host(3);
+  for (auto& e : host) {
+    e.v1.struct_size = sizeof(WiderEntry);
+    e.newer_field = 0xfeedfacecafebeefu;
+  }
+  for (uint32_t i = 0; i < 3; ++i) {
+    plinth_probe_entry_t entry{};
+    entry.struct_size = sizeof entry;
+    entry.index = 10 + i;
+    entry.usable = 1;
+    write_probe_entry(&host[0].v1, i, entry);
+  }
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(host[i].v1.index, 10 + i) << "element " << i << " must start at i * the host's struct_size";
+    EXPECT_EQ(host[i].v1.struct_size, sizeof(WiderEntry)) << "the host's struct_size is kept";
+    EXPECT_EQ(host[i].newer_field, 0xfeedfacecafebeefu) << "bytes past our struct stay untouched";
+  }
+}
+
+TEST(ProbeEntries, AHostStructBelowTheV1SizeIsRejected) {
+  plinth_probe_entry_t entries[2]{};
+  entries[0].struct_size = 8;
+  plinth_probe_entry_t entry{};
+  entry.struct_size = sizeof entry;
+  try {
+    write_probe_entry(entries, 1, entry);
+    FAIL() << "expected INVALID_ARGUMENT";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), PLINTH_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("below the v1.0 size"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(entries[1].index, 0u) << "nothing is written";
 }
 
 }  // namespace

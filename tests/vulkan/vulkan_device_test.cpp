@@ -1,5 +1,7 @@
 // Probe, properties, memory, copies, streams and events of the Vulkan plugin.
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "vulkan_harness.hpp"
 
@@ -38,7 +40,7 @@ TEST(VulkanProbe, MissingIcdIsAReasonNotACrash) {
     EXPECT_STRNE(e.reason, "");
   }
   plinth_device_t device = nullptr;
-  EXPECT_NE(loaded.api->device_open(0, &device), PLINTH_OK);
+  EXPECT_EQ(loaded.api->device_open(0, &device), PLINTH_ERROR_OUT_OF_RANGE) << "probe lists no index 0";
   EXPECT_STRNE(loaded.api->last_error_message(), "");
 }
 
@@ -247,6 +249,97 @@ TEST_F(VulkanDevice, CloseReclaimsLeakedObjects) {
   ASSERT_EQ(api_->event_record(e, s), PLINTH_OK);
   EXPECT_EQ(api_->device_close(second), PLINTH_OK);
   EXPECT_EQ(api_->buffer_free(b), PLINTH_ERROR_INVALID_ARGUMENT) << "handles of a closed device are gone";
+}
+
+// abi.h rule 8: a second open of the same index is another device; no call may mix the two.
+TEST_F(VulkanDevice, TwoOpensOfOneIndexAreDifferentDevices) {
+  uint32_t index = UINT32_MAX;
+  for (const auto& e : loaded_.probe()) {
+    if (e.usable) {
+      index = e.index;
+      break;
+    }
+  }
+  plinth_device_t other = nullptr;
+  ASSERT_EQ(api_->device_open(index, &other), PLINTH_OK) << api_->last_error_message();
+  plinth_stream_t other_stream = nullptr;
+  ASSERT_EQ(api_->stream_create(other, 0, &other_stream), PLINTH_OK);
+  plinth_event_t mine = nullptr, theirs = nullptr;
+  ASSERT_EQ(api_->event_create(device_, PLINTH_EVENT_FLAG_TIMING, &mine), PLINTH_OK);
+  ASSERT_EQ(api_->event_create(other, PLINTH_EVENT_FLAG_TIMING, &theirs), PLINTH_OK);
+  std::vector<uint32_t> data(64, 7);
+  plinth_buffer_t a = upload(data);
+  plinth_buffer_t b = alloc(256);
+  ASSERT_EQ(api_->stream_synchronize(stream_), PLINTH_OK);
+
+  std::vector<uint32_t> host(64, 0);
+  EXPECT_EQ(api_->copy_host_to_buffer(other_stream, host.data(), a, 0, 256), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(api_->last_error_message()).find("different devices"), std::string::npos);
+  EXPECT_EQ(api_->copy_buffer_to_host(other_stream, a, 0, host.data(), 256), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->copy_buffer(other_stream, a, 0, b, 0, 256), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->event_record(mine, other_stream), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->stream_wait_event(other_stream, mine), PLINTH_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(api_->event_record(mine, stream_), PLINTH_OK);
+  ASSERT_EQ(api_->event_record(theirs, other_stream), PLINTH_OK);
+  ASSERT_EQ(api_->stream_synchronize(other_stream), PLINTH_OK);
+  float ms = 0;
+  EXPECT_EQ(api_->event_elapsed_ms(mine, theirs, &ms), PLINTH_ERROR_INVALID_ARGUMENT);
+  auto ta = tensor(a, PLINTH_DTYPE_F32, {64});
+  auto tb = tensor(b, PLINTH_DTYPE_F32, {64});
+  plinth_op_call_t c{};
+  c.struct_size = sizeof c;
+  c.op = PLINTH_OP_COPY;
+  const plinth_tensor_t* in[] = {&ta};
+  const plinth_tensor_t* out[] = {&tb};
+  c.inputs = in;
+  c.outputs = out;
+  c.num_inputs = 1;
+  c.num_outputs = 1;
+  EXPECT_EQ(api_->op_launch(other_stream, &c), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(host, std::vector<uint32_t>(64, 0)) << "a rejected copy writes nothing";
+  EXPECT_EQ(download<uint32_t>(a, 64), data) << "a rejected copy changes nothing";
+
+  EXPECT_EQ(api_->event_destroy(theirs), PLINTH_OK);
+  EXPECT_EQ(api_->event_destroy(mine), PLINTH_OK);
+  EXPECT_EQ(api_->stream_destroy(other_stream), PLINTH_OK);
+  EXPECT_EQ(api_->device_close(other), PLINTH_OK);
+}
+
+// abi.h: plinth_plugin_init while initialized returns OK and keeps every open object valid.
+TEST_F(VulkanDevice, SecondInitKeepsLiveHandles) {
+  std::vector<uint32_t> data(32, 0x2a);
+  plinth_buffer_t a = upload(data);
+  auto init = reinterpret_cast<plinth_plugin_init_fn>(dlsym(loaded_.handle, PLINTH_PLUGIN_ENTRY_NAME));
+  ASSERT_NE(init, nullptr);
+  const plinth_plugin_api_t* again = nullptr;
+  ASSERT_EQ(init(&loaded_.host, &again), PLINTH_OK);
+  EXPECT_EQ(again, api_);
+  EXPECT_EQ(download<uint32_t>(a, 32), data) << "device, stream and buffer survive the second init";
+}
+
+// Probe writes at the caller's stride: with a larger host struct the bytes past ours stay untouched.
+TEST(VulkanProbe, WritesEntriesAtTheCallersStride) {
+  Loaded loaded;
+  ASSERT_NE(loaded.api, nullptr);
+  struct Wider {
+    plinth_probe_entry_t v1;
+    uint64_t newer_field;
+  };
+  uint32_t count = 0;
+  ASSERT_EQ(loaded.api->probe(nullptr, 0, &count), PLINTH_OK);
+  std::vector<Wider> entries(count + 1);
+  for (auto& e : entries) {
+    e.v1.struct_size = sizeof(Wider);
+    e.newer_field = 0x5151515151515151u;
+  }
+  ASSERT_EQ(loaded.api->probe(&entries[0].v1, count, &count), PLINTH_OK) << loaded.api->last_error_message();
+  for (uint32_t i = 0; i < count; ++i) {
+    EXPECT_EQ(entries[i].v1.struct_size, sizeof(Wider));
+    EXPECT_EQ(entries[i].newer_field, 0x5151515151515151u) << "entry " << i;
+    EXPECT_TRUE(entries[i].v1.usable || entries[i].v1.reason[0] != '\0')
+        << "entry " << i << " was not written";
+  }
+  EXPECT_EQ(entries[count].v1.name[0], '\0') << "the spare element stays untouched";
 }
 
 }  // namespace

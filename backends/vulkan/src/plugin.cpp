@@ -5,6 +5,7 @@
 
 #include "op_encoder.hpp"
 #include "plinth/sdk/op_call.hpp"
+#include "plinth/sdk/probe.hpp"
 #include "plinth/sdk/structs.hpp"
 #include "plugin_state.hpp"
 #include "vk_error.hpp"
@@ -36,15 +37,27 @@ void check_range(const Buffer& b, uint64_t offset, uint64_t size, const char* wh
 // Every entry that uses a device calls this first: after a loss only the destroys work.
 void usable(Device& device, const char* call) { device.loss().check(call); }
 
-void fill_probe_entry(plinth_probe_entry_t* out, uint32_t index, bool usable, std::string_view name,
-                      std::string_view reason) {
+// abi.h rule 8: objects of one call belong to the same opened device (the same handle, not the same
+// index: two opens of one GPU are two devices).
+void expect_same_device(const Device& a, const Device& b, const char* what) {
+  if (&a != &b) sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, std::string(what) + " belong to different devices");
+}
+
+struct ProbeRow {
+  uint32_t index;
+  bool usable;
+  std::string name;
+  std::string reason;
+};
+
+void fill_probe_entry(plinth_probe_entry_t* entries, uint32_t i, const ProbeRow& row) {
   plinth_probe_entry_t e{};
   e.struct_size = sizeof e;
-  e.index = index;
-  e.usable = usable ? 1 : 0;
-  sdk::copy_string(e.name, name);
-  sdk::copy_string(e.reason, reason);
-  sdk::write_struct(out, e, sizeof(plinth_probe_entry_t), "plinth_probe_entry_t");
+  e.index = row.index;
+  e.usable = row.usable ? 1 : 0;
+  sdk::copy_string(e.name, row.name);
+  sdk::copy_string(e.reason, row.reason);
+  sdk::write_probe_entry(entries, i, e);
 }
 
 plinth_status_t api_shutdown() {
@@ -55,13 +68,7 @@ plinth_status_t api_probe(plinth_probe_entry_t* entries, uint32_t capacity, uint
   return sdk::guard([&] {
     sdk::require(out_count != nullptr, "out_count is NULL");
     sdk::require(entries != nullptr || capacity == 0, "entries is NULL with capacity > 0");
-    struct Row {
-      uint32_t index;
-      bool usable;
-      std::string name;
-      std::string reason;
-    };
-    std::vector<Row> rows;
+    std::vector<ProbeRow> rows;
     std::string reason;
     const VulkanLibrary* lib = state().library(reason);
     if (lib == nullptr) {
@@ -83,7 +90,7 @@ plinth_status_t api_probe(plinth_probe_entry_t* entries, uint32_t capacity, uint
       }
     }
     for (uint32_t i = 0; i < rows.size() && i < capacity; ++i) {
-      fill_probe_entry(&entries[i], rows[i].index, rows[i].usable, rows[i].name, rows[i].reason);
+      fill_probe_entry(entries, i, rows[i]);
     }
     *out_count = static_cast<uint32_t>(rows.size());
   });
@@ -94,8 +101,18 @@ plinth_status_t api_device_open(uint32_t index, plinth_device_t* out_device) {
     sdk::require(out_device != nullptr, "out_device is NULL");
     std::string reason;
     const VulkanLibrary* lib = state().library(reason);
-    if (lib == nullptr) sdk::fail(PLINTH_ERROR_UNSUPPORTED, reason);
-    auto device = std::make_unique<Device>(*lib, index, sdk::DeviceLoss::hook_from_environment());
+    // Without a loader probe lists no device index, so any index is out of range (abi.h).
+    if (lib == nullptr)
+      sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "no Vulkan device " + std::to_string(index) + ": " + reason);
+    std::unique_ptr<Device> device;
+    try {
+      device = std::make_unique<Device>(*lib, index, sdk::DeviceLoss::hook_from_environment());
+    } catch (const sdk::Error& e) {
+      // No driver: probe lists no device index either.
+      if (e.vendor_code() != VK_ERROR_INCOMPATIBLE_DRIVER) throw;
+      sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "no Vulkan device " + std::to_string(index) + ": " + e.what(),
+                e.vendor_code());
+    }
     state().log()(PLINTH_LOG_INFO, "vulkan: opened " + device->info().summary);
     *out_device = state().devices.insert(std::move(device));
   });
@@ -191,6 +208,7 @@ plinth_status_t api_copy_host_to_buffer(plinth_stream_t stream, const void* src,
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
     const Buffer& b = state().buffers.get(dst);
+    expect_same_device(s.device(), b.device(), "copy_host_to_buffer: stream and dst");
     usable(s.device(), "copy_host_to_buffer");
     sdk::require(src != nullptr || size == 0, "src is NULL");
     check_range(b, dst_offset, size, "copy_host_to_buffer");
@@ -203,6 +221,7 @@ plinth_status_t api_copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t 
   return sdk::guard([&] {
     Stream& s = state().streams.get(stream);
     const Buffer& b = state().buffers.get(src);
+    expect_same_device(s.device(), b.device(), "copy_buffer_to_host: stream and src");
     usable(s.device(), "copy_buffer_to_host");
     sdk::require(dst != nullptr || size == 0, "dst is NULL");
     check_range(b, src_offset, size, "copy_buffer_to_host");
@@ -222,9 +241,8 @@ plinth_status_t api_copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uin
     if (&from == &to && size > 0 && src_offset < dst_offset + size && dst_offset < src_offset + size) {
       sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "copy_buffer: source and destination overlap");
     }
-    if (&from.device() != &s.device() || &to.device() != &s.device()) {
-      sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "copy_buffer: buffers and stream belong to different devices");
-    }
+    expect_same_device(s.device(), from.device(), "copy_buffer: stream and src");
+    expect_same_device(s.device(), to.device(), "copy_buffer: stream and dst");
     s.copy(from, src_offset, to, dst_offset, size);
   });
 }
@@ -282,8 +300,7 @@ plinth_status_t api_event_elapsed_ms(plinth_event_t start, plinth_event_t end, f
     sdk::require(out_ms != nullptr, "out_ms is NULL");
     const Event& a = state().events.get(start);
     const Event& b = state().events.get(end);
-    if (&a.device() != &b.device())
-      sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "events belong to different devices");
+    expect_same_device(a.device(), b.device(), "event_elapsed_ms: events");
     usable(a.device(), "event_elapsed_ms");
     *out_ms = static_cast<float>((b.timestamp_ns() - a.timestamp_ns()) / 1.0e6);
   });
@@ -353,8 +370,7 @@ plinth_status_t api_op_launch(plinth_stream_t stream, const plinth_op_call_t* ca
     if (!reason.empty()) sdk::fail(PLINTH_ERROR_UNSUPPORTED, reason);
     auto lookup = [&](plinth_buffer_t b) -> const Buffer& {
       const Buffer& buf = st.buffers.get(b);
-      if (&buf.device() != &s.device())
-        sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "a tensor's buffer belongs to another device");
+      expect_same_device(s.device(), buf.device(), "op_launch: stream and tensor buffer");
       return buf;
     };
     s.device().loss().before_launch();  // counts valid launches only
@@ -421,5 +437,13 @@ extern "C" PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_
   *out_api = &kApi;
   const plinth_status_t status = sdk::check_host(host);
   if (status != PLINTH_OK) return status;
-  return sdk::guard([&] { vulkan::state_slot() = std::make_unique<vulkan::PluginState>(host); });
+  return sdk::guard([&] {
+    // A second init without shutdown keeps the live state (abi.h rule 6): handles stay valid.
+    auto& slot = vulkan::state_slot();
+    if (slot) {
+      slot->attach_host(host);
+    } else {
+      slot = std::make_unique<vulkan::PluginState>(host);
+    }
+  });
 }

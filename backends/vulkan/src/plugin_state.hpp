@@ -20,6 +20,8 @@ class PluginState {
   // The loader, or nullptr with `reason` set when it cannot be opened.
   const VulkanLibrary* library(std::string& reason);
   const sdk::HostLog& log() const noexcept { return log_; }
+  // A repeated plinth_plugin_init: log through the services it passes from now on.
+  void attach_host(const plinth_host_services_t* host) noexcept { log_.set(host); }
   // Reclaims every object of `device` the host leaked, then the device itself.
   void close_device(plinth_device_t handle);
 
