@@ -3,7 +3,7 @@
 #  1. `cmake --install` into WORK/prefix; the package files and headers must be there;
 #  2. a small consumer project (consumer/) finds the package and builds against every target;
 #     an application built against it finds the installed plugins, also after the prefix is moved;
-#  3. a copy of plugins/template, configured with only CMAKE_PREFIX_PATH, builds
+#  3. a copy of the installed template (plugins/template), configured with only CMAKE_PREFIX_PATH, builds
 #     libplinth-backend-template.so, which must export plinth_plugin_init and nothing else;
 #  4. if the CLI was installed, `plinth cts --plugin <that .so> --level core` must pass.
 set -euo pipefail
@@ -42,7 +42,10 @@ step "installing $build_dir into a temporary prefix"
   { cat "$work/install.log"; fail "cmake --install failed"; }
 for f in include/plinth/abi.h include/plinth/ops.h \
          lib/cmake/Plinth/PlinthConfig.cmake lib/cmake/Plinth/PlinthConfigVersion.cmake \
-         lib/cmake/Plinth/PlinthTargets.cmake lib/cmake/Plinth/PlinthPlugin.cmake; do
+         lib/cmake/Plinth/PlinthTargets.cmake lib/cmake/Plinth/PlinthPlugin.cmake \
+         include/plinth/abi_lists.h include/plinth/sdk/status.hpp \
+         share/doc/Plinth/plugin-guide.md share/doc/Plinth/abi.md share/doc/Plinth/cts.md \
+         share/doc/Plinth/examples/c_plugin/c_plugin.c share/doc/Plinth/examples/template/CMakeLists.txt; do
   [[ -f "$prefix/$f" ]] || fail "$f is not installed"
 done
 # The package must be relocatable: nothing in it may point back into the build or source tree.
@@ -81,8 +84,9 @@ mv "$prefix" "$work/moved"
 check_found_plugins "moved to $work/moved" "$work/moved/${libdir#./}"
 mv "$work/moved" "$prefix"
 
-step "building plugins/template out of tree"
-cp -r "$source_dir/plugins/template" "$work/template-src"
+step "building the installed template (share/doc/Plinth/examples/template) out of tree"
+# From the installed copy, as a vendor starts: the prefix alone must be enough.
+cp -r "$prefix/share/doc/Plinth/examples/template" "$work/template-src"
 rm -rf "$work/template-src/build"
 "$cmake_bin" -S "$work/template-src" -B "$work/template-build" "${configure_args[@]}" \
   > "$work/template-configure.log" 2>&1 || { cat "$work/template-configure.log"; fail "template configure failed"; }
