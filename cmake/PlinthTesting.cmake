@@ -9,6 +9,9 @@ function(plinth_discover_tests target)
   if(NOT D_LABELS)
     message(FATAL_ERROR "plinth_discover_tests(${target}): LABELS is required")
   endif()
+  if("sanitize" IN_LIST D_LABELS)
+    plinth_sanitized_target(${target})
+  endif()
   set(args TEST_LIST ${target}_tests)
   if(D_TEST_PREFIX)
     list(APPEND args TEST_PREFIX "${D_TEST_PREFIX}")
@@ -26,4 +29,12 @@ function(plinth_discover_tests target)
        "  set_tests_properties(\${${target}_tests} PROPERTIES LABELS \"${D_LABELS}\")\n"
        "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
+endfunction()
+
+# plinth_sanitized_target(<target>...): targets that tests labelled `sanitize` run. The top level
+# collects them into plinth_sanitize_tests, which is all the sanitizer tree builds (build preset
+# `asan`): it runs only those tests. plinth_discover_tests registers its targets itself; a plain
+# add_test labelled `sanitize` registers its executable here (ctest fails loudly if one is missing).
+function(plinth_sanitized_target)
+  set_property(GLOBAL APPEND PROPERTY PLINTH_SANITIZE_TARGETS ${ARGN})
 endfunction()

@@ -34,8 +34,8 @@ The two commands a newcomer needs:
   test    Everything CI runs (.ci/run): install the missing packages, build the whole tree, install
           the default models, run the whole test suite (ctest --preset default, with
           PLINTH_REQUIRE_MODELS=1 so model tests fail rather than skip), build the sanitizer tree
-          (preset 'asan' into build-asan/: core, SDK, CPU backend, CTS) and run the tests labelled
-          'sanitize' under ASan+UBSan, build the libFuzzer targets with clang (preset 'fuzz' into
+          (preset 'asan' into build-asan/: only what the tests labelled 'sanitize' run, target
+          plinth_sanitize_tests) and run those tests under ASan+UBSan, build the libFuzzer targets with clang (preset 'fuzz' into
           build-fuzz/) and fuzz each for 10 seconds, build the packagers' Release configuration
           (preset 'release' into build-release/, no tests), and finally check that every package
           those builds used is installed by this script (tools/check_setup_deps.py).
@@ -317,8 +317,8 @@ main() {
       setup_and_build default
       must_stage models fetch_models
       stage tests test_all || failed=1
-      # The sanitizer tree builds only what the asan preset enables (no GPU backends) and runs
-      # only the tests labelled 'sanitize'.
+      # The sanitizer tree builds only what the tests labelled 'sanitize' run (the asan build
+      # preset's target plinth_sanitize_tests; no GPU backends) and runs only those.
       if stage asan-configure configure asan && stage asan-build build asan; then
         stage asan-tests test_sanitized || failed=1
       else
