@@ -172,16 +172,17 @@ struct BufferState {
   bool mapped = false;
 };
 
-// One operation recorded by an emulated graph capture.
+// One piece of stream work, as submit() runs it and an emulated graph capture records it. Every
+// member has an initializer so a command is written with only the fields its kind uses.
 struct Command {
   enum class Kind { op, upload, download, copy, record, wait };
   Kind kind = Kind::op;
-  OpCall call;
-  std::shared_ptr<BufferState> src, dst;
+  OpCall call{};
+  std::shared_ptr<BufferState> src{}, dst{};
   const void* host_src = nullptr;
   void* host_dst = nullptr;
   uint64_t src_offset = 0, dst_offset = 0, size = 0;
-  std::shared_ptr<EventState> event;
+  std::shared_ptr<EventState> event{};
 };
 
 struct StreamState : std::enable_shared_from_this<StreamState> {
