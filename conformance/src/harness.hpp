@@ -135,6 +135,7 @@ struct TestDef {
   std::string id;
   std::string group;
   std::function<void(TestEnv&)> run;
+  bool required = false;  // a required op variant of the level: a list entry that covers it is a waiver
 };
 
 struct SuiteDef {
@@ -148,8 +149,10 @@ std::vector<SuiteDef> build_suites(Level level);
 // Suite builders (one file each).
 SuiteDef abi_suite();
 SuiteDef device_suite();
+SuiteDef multi_device_suite();
 SuiteDef memory_suite();
 SuiteDef streams_suite();
+SuiteDef stress_suite();
 SuiteDef lost_suite();
 SuiteDef ops_suite(Level level);
 SuiteDef errors_suite(Level level);
