@@ -333,13 +333,8 @@ void async_error(TestEnv& env) {
   // Later work on the stream still runs, in order.
   s.check(api.copy_host_to_buffer(s.stream(), after.data(), marker.get(), 0, after.size()),
           "copy_host_to_buffer after the failing GET_ROWS");
-  plinth_event_t event = nullptr;
-  s.check(api.event_create(s.device(), 0, &event), "event_create");
-  struct EventGuard {
-    const plinth_plugin_api_t& api;
-    plinth_event_t e;
-    ~EventGuard() { api.event_destroy(e); }
-  } guard{api, event};
+  const SessionEvent recorded(s, 0);
+  const plinth_event_t event = recorded.get();
   s.check(api.event_record(event, s.stream()), "event_record after the failing GET_ROWS");
   const plinth_status_t waited = api.event_synchronize(event);
   if (waited != PLINTH_OK) {

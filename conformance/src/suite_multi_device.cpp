@@ -233,12 +233,10 @@ void event_record(TestEnv& env) {
       }
     }
     // The other way round: this device's event on the other device's stream.
-    plinth_event_t mine = nullptr;
-    s.check(api.event_create(s.device(), 0, &mine), "event_create");
+    const SessionEvent mine(s, 0);
     what = "event_record(this device's event, a stream of " + o->label() + ")";
-    const plinth_status_t st = api.event_record(mine, o->stream());
+    const plinth_status_t st = api.event_record(mine.get(), o->stream());
     const std::string message = s.last_error();
-    api.event_destroy(mine);
     if (st != PLINTH_ERROR_INVALID_ARGUMENT || message.empty()) {
       fail(what + ": got " + status_text(st) + (message.empty() ? " with no message" : "") +
            ", want PLINTH_ERROR_INVALID_ARGUMENT with a message (abi.h rule 8)");
@@ -264,14 +262,12 @@ void stream_wait_event(TestEnv& env) {
             "copy_host_to_buffer after " + what);
     expect_clean_stream(s, s.stream(), what);
     if (s.download(mine, 0, kSize) != img) fail("a copy after the rejected " + what + " did not run");
-    plinth_event_t own = nullptr;
-    s.check(api.event_create(s.device(), 0, &own), "event_create");
-    s.check(api.event_record(own, s.stream()), "event_record");
+    const SessionEvent own(s, 0);
+    s.check(api.event_record(own.get(), s.stream()), "event_record");
     what = "stream_wait_event(a stream of " + o->label() + ", this device's event)";
-    const plinth_status_t st = api.stream_wait_event(o->stream(), own);
+    const plinth_status_t st = api.stream_wait_event(o->stream(), own.get());
     const std::string message = s.last_error();
     s.sync();
-    api.event_destroy(own);
     if (st != PLINTH_ERROR_INVALID_ARGUMENT || message.empty()) {
       fail(what + ": got " + status_text(st) + (message.empty() ? " with no message" : "") +
            ", want PLINTH_ERROR_INVALID_ARGUMENT with a message (abi.h rule 8)");
@@ -285,13 +281,8 @@ void event_elapsed_ms(TestEnv& env) {
   const auto& s = env.s();
   const auto& api = s.api();
   if (!has_timing(s)) throw Skipped("the device has no PLINTH_FEATURE_TIMESTAMPS (no timing events)");
-  plinth_event_t mine = nullptr;
-  s.check(api.event_create(s.device(), PLINTH_EVENT_FLAG_TIMING, &mine), "event_create(TIMING)");
-  struct Guard {
-    const plinth_plugin_api_t& api;
-    plinth_event_t e;
-    ~Guard() { api.event_destroy(e); }
-  } guard{api, mine};
+  const SessionEvent timing(s, PLINTH_EVENT_FLAG_TIMING);
+  const plinth_event_t mine = timing.get();
   s.check(api.event_record(mine, s.stream()), "event_record");
   s.sync();
   auto others = other_devices(s);
@@ -312,16 +303,6 @@ void event_elapsed_ms(TestEnv& env) {
     }
   }
   env.note = note_for(others);
-}
-
-plinth_tensor_t f32_vector(plinth_buffer_t buffer, int64_t n) {
-  auto t = sized<plinth_tensor_t>();
-  t.dtype = PLINTH_DTYPE_F32;
-  t.buffer = buffer;
-  t.ndim = 1;
-  t.dims[0] = n;
-  t.strides[0] = 4;
-  return t;
 }
 
 void op_launch(TestEnv& env) {

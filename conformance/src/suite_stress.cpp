@@ -36,6 +36,19 @@ std::vector<std::byte> float_pattern(uint64_t size, uint64_t seed) {
   return out;
 }
 
+// A FILL (no input) or COPY (one input) call with one output; the pointer arrays are borrowed.
+plinth_op_call_t one_output_call(plinth_op_t op, const plinth_tensor_t* const* ins,
+                                 const plinth_tensor_t* const* outs, const void* params) {
+  auto call = sized<plinth_op_call_t>();
+  call.op = op;
+  call.inputs = ins;
+  call.num_inputs = ins != nullptr ? 1 : 0;
+  call.outputs = outs;
+  call.num_outputs = 1;
+  call.params = params;
+  return call;
+}
+
 struct Owned {
   const plinth_plugin_api_t& api;
   std::vector<plinth_stream_t> streams;
@@ -72,23 +85,14 @@ class Schedule {
       s_.upload(buffers_.back(), 0, model_.back());
       last_stream_.push_back(-1);
     }
-    auto fill = sized<plinth_op_call_t>();
-    plinth_tensor_t t = tensor(buffers_[0].get(), 0, 16);
-    const plinth_tensor_t* outs[] = {&t};
-    auto params = sized<plinth_fill_params_t>();
-    fill.op = PLINTH_OP_FILL;
-    fill.outputs = outs;
-    fill.num_outputs = 1;
-    fill.params = &params;
+    const plinth_tensor_t t = f32_vector(buffers_[0].get(), 16);
+    const plinth_tensor_t* tensors[] = {&t};
+    const auto params = sized<plinth_fill_params_t>();
+    const auto fill = one_output_call(PLINTH_OP_FILL, nullptr, tensors, &params);
     uint32_t supported = 0;
     s_.check(api_.op_supports(s_.device(), &fill, &supported), "op_supports(FILL f32)");
     have_fill_ = supported != 0;
-    auto copy = fill;
-    const plinth_tensor_t* ins[] = {&t};
-    copy.op = PLINTH_OP_COPY;
-    copy.inputs = ins;
-    copy.num_inputs = 1;
-    copy.params = nullptr;
+    const auto copy = one_output_call(PLINTH_OP_COPY, tensors, tensors, nullptr);
     s_.check(api_.op_supports(s_.device(), &copy, &supported), "op_supports(COPY f32)");
     have_copy_ = supported != 0;
   }
@@ -187,17 +191,6 @@ class Schedule {
     last_stream_[b] = i;
   }
 
-  static plinth_tensor_t tensor(plinth_buffer_t buffer, uint64_t offset, uint64_t count) {
-    auto t = sized<plinth_tensor_t>();
-    t.dtype = PLINTH_DTYPE_F32;
-    t.buffer = buffer;
-    t.offset = offset;
-    t.ndim = 1;
-    t.dims[0] = static_cast<int64_t>(count);
-    t.strides[0] = 4;
-    return t;
-  }
-
   void upload() {
     const int i = random_stream(), b = random_buffer();
     const uint64_t size = random_size(kBufferSize), offset = random_offset(size);
@@ -229,13 +222,9 @@ class Schedule {
     const float value = static_cast<float>(env_.rng() % 2000) * 0.5f - 500.0f;
     auto params = sized<plinth_fill_params_t>();
     params.value = value;
-    plinth_tensor_t t = tensor(buffers_[b].get(), offset, size / 4);
+    plinth_tensor_t t = f32_vector(buffers_[b].get(), static_cast<int64_t>(size / 4), offset);
     const plinth_tensor_t* outs[] = {&t};
-    auto call = sized<plinth_op_call_t>();
-    call.op = PLINTH_OP_FILL;
-    call.outputs = outs;
-    call.num_outputs = 1;
-    call.params = &params;
+    const auto call = one_output_call(PLINTH_OP_FILL, nullptr, outs, &params);
     order_after(i, b);
     s_.check(api_.op_launch(stream(i), &call), prefix() + "op_launch(FILL)");
     for (uint64_t k = 0; k < size; k += 4) std::memcpy(model_[b].data() + offset + k, &value, 4);
@@ -246,16 +235,11 @@ class Schedule {
     const int to = (from + 1 + static_cast<int>(env_.rng() % (kBuffers - 1))) % kBuffers;
     const uint64_t size = random_size(kBufferSize);
     const uint64_t src_offset = random_offset(size), dst_offset = random_offset(size);
-    plinth_tensor_t x = tensor(buffers_[from].get(), src_offset, size / 4);
-    plinth_tensor_t y = tensor(buffers_[to].get(), dst_offset, size / 4);
+    plinth_tensor_t x = f32_vector(buffers_[from].get(), static_cast<int64_t>(size / 4), src_offset);
+    plinth_tensor_t y = f32_vector(buffers_[to].get(), static_cast<int64_t>(size / 4), dst_offset);
     const plinth_tensor_t* ins[] = {&x};
     const plinth_tensor_t* outs[] = {&y};
-    auto call = sized<plinth_op_call_t>();
-    call.op = PLINTH_OP_COPY;
-    call.inputs = ins;
-    call.num_inputs = 1;
-    call.outputs = outs;
-    call.num_outputs = 1;
+    const auto call = one_output_call(PLINTH_OP_COPY, ins, outs, nullptr);
     order_after(i, from);
     order_after(i, to);
     s_.check(api_.op_launch(stream(i), &call), prefix() + "op_launch(COPY)");

@@ -154,6 +154,10 @@ struct EventState {
     }
     cv.notify_all();
   }
+  uint64_t latest() {
+    std::lock_guard lock(mutex);
+    return recorded;
+  }
   void wait(uint64_t generation) {
     std::unique_lock lock(mutex);
     cv.wait(lock, [&] { return completed >= generation; });
@@ -470,11 +474,7 @@ plinth_status_t stream_wait_event(plinth_stream_t stream, plinth_event_t event) 
     Event& e = p.events.get(event);
     expect_same_device(e.device, s.device, "stream_wait_event: event and stream");
     std::shared_ptr<EventState> state = e.state;
-    uint64_t generation;
-    {
-      std::lock_guard lock(state->mutex);
-      generation = state->recorded;
-    }
+    const uint64_t generation = state->latest();
     if (generation == 0) return;         // never recorded: no wait
     if constexpr (kDefect == 1) return;  // the defect: the wait is never enqueued
     std::lock_guard order(s.submit);
@@ -485,11 +485,7 @@ plinth_status_t stream_wait_event(plinth_stream_t stream, plinth_event_t event) 
 plinth_status_t event_synchronize(plinth_event_t event) {
   return sdk::guard([&] {
     std::shared_ptr<EventState> state = plugin().events.get(event).state;
-    uint64_t generation;
-    {
-      std::lock_guard lock(state->mutex);
-      generation = state->recorded;
-    }
+    const uint64_t generation = state->latest();
     state->wait(generation);
   });
 }

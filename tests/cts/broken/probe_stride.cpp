@@ -8,8 +8,5 @@ std::size_t own_stride(const plinth_probe_entry_t*) { return sizeof(plinth_probe
 
 extern "C" PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_host_services_t* host,
                                                                    const plinth_plugin_api_t** out_api) {
-  return plinth::broken::init_patched(host, out_api, [](plinth_plugin_api_t& t) {
-    t.probe = plinth::broken::probe_two<own_stride>;
-    t.device_open = plinth::broken::open_two;
-  });
+  return plinth::broken::init_two<own_stride>(host, out_api);
 }

@@ -48,4 +48,13 @@ inline plinth_status_t open_two(uint32_t index, plinth_device_t* out_device) {
   return original().device_open(index == 1 ? 0 : index, out_device);
 }
 
+// plinth_plugin_init of a two-device plugin whose probe steps by StrideOf.
+template <std::size_t (*StrideOf)(const plinth_probe_entry_t*)>
+plinth_status_t init_two(const plinth_host_services_t* host, const plinth_plugin_api_t** out_api) {
+  return init_patched(host, out_api, [](plinth_plugin_api_t& t) {
+    t.probe = probe_two<StrideOf>;
+    t.device_open = open_two;
+  });
+}
+
 }  // namespace plinth::broken
