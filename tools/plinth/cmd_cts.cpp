@@ -48,7 +48,11 @@ std::optional<uint64_t> parse_count(const std::string& text, uint64_t max) {
 int run(const CtsArgs& args) {
   const auto exe_dir = executable_dir().lexically_normal();
   cts::CtsOptions options;
-  const auto plugin = cts::resolve_plugin(args.plugin, {(exe_dir / ".." / "lib" / "plinth" / "plugins").lexically_normal()});
+  const auto plugin =
+      cts::resolve_plugin(args.plugin, {(exe_dir / ".." / "lib" / "plinth" / "plugins").lexically_normal()});
+  if (!plugin && args.plugin.find('/') != std::string::npos) {
+    throw cts::UsageError("no plugin file '" + args.plugin + "'");
+  }
   if (!plugin) {
     throw cts::UsageError("no plugin '" + args.plugin + "': not a file, and no libplinth-backend-" +
                           args.plugin + ".so in PLINTH_PLUGIN_PATH or " +
