@@ -89,6 +89,25 @@ TEST(CtsAbi, ProbeStrideIsChecked) {
       << report.tests[0].message;
 }
 
+// abi.h is exact: a struct_size below v1.0 is INVALID_ARGUMENT (probe, device_get_properties), an
+// unknown memory kind UNSUPPORTED. A plugin lenient there passed these three tests before.
+TEST(CtsStrictness, LenientStatusesFail) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"abi.probe_entry_sizes", "probe with an entry smaller than v1.0: got PLINTH_OK"},
+      {"device.properties_struct_sizes", "(smaller than v1.0): got PLINTH_OK"},
+      {"memory.invalid_requests",
+       "buffer_alloc with memory_kind 77: got PLINTH_ERROR_INVALID_ARGUMENT, want PLINTH_ERROR_UNSUPPORTED"},
+  };
+  for (const auto& [id, want] : cases) {
+    const auto lenient = run_cts(options_for(PLINTH_BROKEN_LENIENT_SIZES, Level::kCore, id));
+    ASSERT_EQ(lenient.tests.size(), 1u) << id;
+    EXPECT_EQ(lenient.tests[0].status, TestStatus::kFailed) << id << ": " << lenient.tests[0].message;
+    EXPECT_NE(lenient.tests[0].message.find(want), std::string::npos) << lenient.tests[0].message;
+    const auto exact = run_cts(options_for(PLINTH_TEMPLATE_PLUGIN, Level::kCore, id));
+    EXPECT_TRUE(exact.passed) << failures(exact);
+  }
+}
+
 // The template's list waives every inference-1 op but copy, fill, add and scale: a pass, but not a
 // certified one, in the console, JSON and JUnit alike. At core nothing required is waived.
 TEST(CtsWaivers, RequiredOpsWaivedAreNotCertified) {
