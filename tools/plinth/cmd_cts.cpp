@@ -144,10 +144,12 @@ void add_cts_command(CLI::App& app, int& exit_code) {
       "cts",
       "Run the conformance test suite on a backend plugin binary.\n"
       "Loads the plugin through the C ABI alone (no rebuild, no compiler) and runs the suites of the\n"
-      "level: abi, device, memory, streams, ops (against reference kernels, with guard bytes and\n"
-      "NaN checks), errors and an informational perf profile. Each suite runs in a child process, so a\n"
-      "crashing plugin fails one test; a test that exceeds --timeout fails and stops the run.\n"
-      "Exit status: 0 when the level passes, 1 otherwise. See docs/cts.md.");
+      "level: abi, device, multi_device, memory, streams, stress (randomized stream/event ordering),\n"
+      "lost, ops (against reference kernels, with guard bytes and NaN checks), errors and an\n"
+      "informational perf profile. Each suite runs in a child process, so a crashing plugin fails one\n"
+      "test; a test that exceeds --timeout fails and stops the run.\n"
+      "Exit status: 0 when the level passes (also when the expectation list waives required ops: the\n"
+      "verdict then says 'not certified'), 1 when it fails, 2 for a usage error. See docs/cts.md.");
   cmd->add_option("--plugin,-p", args->plugin,
                   "Plugin binary path, or a name like 'cpu' looked up as libplinth-backend-<name>.so in\n"
                   "PLINTH_PLUGIN_PATH and <exe dir>/../lib/plinth/plugins")
