@@ -24,6 +24,7 @@ class ExpectationList {
   // The first entry of `kind` whose glob matches `test_id`, or null.
   const Expectation* find(Expectation::Kind kind, const std::string& test_id) const;
   bool empty() const noexcept { return entries_.empty(); }
+  const std::vector<Expectation>& entries() const noexcept { return entries_; }
 
  private:
   std::vector<Expectation> entries_;

@@ -118,6 +118,23 @@ class Session {
   plinth_device_properties_t props_{};
 };
 
+// An event created on the session's device; destroyed with this object.
+class SessionEvent {
+ public:
+  SessionEvent(const Session& session, uint32_t flags);
+  ~SessionEvent();
+  SessionEvent(const SessionEvent&) = delete;
+  SessionEvent& operator=(const SessionEvent&) = delete;
+  plinth_event_t get() const noexcept { return event_; }
+
+ private:
+  const plinth_plugin_api_t& api_;
+  plinth_event_t event_ = nullptr;
+};
+
+// A dense 1-D f32 tensor of `elements` values at byte `offset` of `buffer`.
+plinth_tensor_t f32_vector(plinth_buffer_t buffer, int64_t elements, uint64_t offset = 0) noexcept;
+
 // What a running test can reach.
 struct TestEnv {
   plinth_plugin_init_fn init = nullptr;  // for suites that negotiate the ABI themselves
@@ -135,6 +152,7 @@ struct TestDef {
   std::string id;
   std::string group;
   std::function<void(TestEnv&)> run;
+  bool required = false;  // a required op variant of the level: a list entry that covers it is a waiver
 };
 
 struct SuiteDef {
@@ -148,8 +166,10 @@ std::vector<SuiteDef> build_suites(Level level);
 // Suite builders (one file each).
 SuiteDef abi_suite();
 SuiteDef device_suite();
+SuiteDef multi_device_suite();
 SuiteDef memory_suite();
 SuiteDef streams_suite();
+SuiteDef stress_suite();
 SuiteDef lost_suite();
 SuiteDef ops_suite(Level level);
 SuiteDef errors_suite(Level level);

@@ -39,7 +39,20 @@ std::size_t CtsReport::count(TestStatus status) const noexcept {
   return n;
 }
 
+std::string CtsReport::verdict() const {
+  if (!passed) return "FAILED";
+  if (waived_required.empty()) return "PASSED";
+  return "PASSED with " + std::to_string(waived_required.size()) + " required op" +
+         (waived_required.size() == 1 ? "" : "s") + " waived (not certified)";
+}
+
 namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
 
 struct Counts {
   std::size_t passed = 0, failed = 0, unsupported = 0, xfail = 0, skipped = 0;
@@ -92,7 +105,22 @@ void print_summary(const CtsReport& report, std::ostream& out, bool verbose) {
   out << "\n";
   if (!report.device_name.empty()) out << "  device: " << report.device_name << "\n";
   if (!report.expect_path.empty()) out << "  expectations: " << report.expect_path << "\n";
-  out << "  seed: " << report.seed << "\n\nPer suite:\n";
+  out << "  seed: " << report.seed;
+  if (report.repeat > 1) {
+    out << " (repetition " << report.repetition << " of " << report.repeat
+        << (report.passed ? ", every repetition passed" : ", the first that failed") << ")";
+  }
+  out << "\n";
+  // Every entry is shown, not only in verbose mode: whoever evaluates the hardware reads what the
+  // vendor declared (docs/plugin-guide.md promises it).
+  if (!report.expectations.empty()) {
+    out << "\nExpectation list entries (" << report.expect_path << "):\n";
+    for (const auto& e : report.expectations) {
+      out << "  line " << e.line << ": " << e.kind << " " << e.glob << " (" << e.tests.size() << " test"
+          << (e.tests.size() == 1 ? "" : "s") << "): " << e.reason << "\n";
+    }
+  }
+  out << "\nPer suite:\n";
   std::map<std::string, Counts> suites;
   std::vector<std::string> suite_order;
   std::map<std::string, Counts> ops;
@@ -134,10 +162,17 @@ void print_summary(const CtsReport& report, std::ostream& out, bool verbose) {
   out << "\n";
   if (!report.load_error.empty()) out << "Nothing ran: " << report.load_error << "\n";
   if (!report.stop_reason.empty()) out << "Run stopped: " << report.stop_reason << "\n";
-  out << "Result: level " << level_name(report.level) << " " << (report.passed ? "PASSED" : "FAILED") << " ("
-      << total.passed << " passed, " << total.failed << " failed, " << total.unsupported << " unsupported, "
-      << total.xfail << " expected failures, " << total.skipped << " skipped) in " << std::fixed
-      << std::setprecision(1) << report.duration_s << " s\n";
+  if (report.passed && !report.waived_required.empty()) {
+    out << "Required ops waived by the expectation list: " << join(report.waived_required, ", ") << "\n";
+  }
+  if (report.repeat > 1 && !report.passed && report.load_error.empty()) {
+    out << "Failed in repetition " << report.repetition << " of " << report.repeat << " (seed " << report.seed
+        << "; earlier repetitions passed)\n";
+  }
+  out << "Result: level " << level_name(report.level) << " " << report.verdict() << " (" << total.passed
+      << " passed, " << total.failed << " failed, " << total.unsupported << " unsupported, " << total.xfail
+      << " expected failures, " << total.skipped << " skipped) in " << std::fixed << std::setprecision(1)
+      << report.duration_s << " s\n";
   out.unsetf(std::ios::fixed);
 }
 
@@ -150,6 +185,16 @@ std::string report_json(const CtsReport& report) {
   j["seed"] = report.seed;
   j["expectations"] = report.expect_path;
   j["passed"] = report.passed;
+  j["certified"] = report.certified();
+  j["verdict"] = report.verdict();
+  j["waived_required"] = report.waived_required;
+  j["repeat"] = report.repeat;
+  j["repetition"] = report.repetition;
+  j["expectation_entries"] = json::array();
+  for (const auto& e : report.expectations) {
+    j["expectation_entries"].push_back(
+        {{"line", e.line}, {"kind", e.kind}, {"glob", e.glob}, {"reason", e.reason}, {"tests", e.tests}});
+  }
   j["stop_reason"] = report.stop_reason;
   j["load_error"] = report.load_error;
   j["duration_s"] = report.duration_s;
@@ -166,7 +211,8 @@ std::string report_json(const CtsReport& report) {
                           {"group", t.group},
                           {"status", status_name(t.status)},
                           {"message", t.message},
-                          {"duration_ms", t.duration_ms}});
+                          {"duration_ms", t.duration_ms},
+                          {"required", t.required}});
   }
   j["perf"] = json::array();
   for (const auto& m : report.perf) j["perf"].push_back({{"name", m.name}, {"value", m.value}, {"unit", m.unit}});
@@ -192,9 +238,40 @@ std::string report_junit(const CtsReport& report) {
         << "    </testcase>\n  </testsuite>\n</testsuites>\n";
     return out.str();
   }
-  out << "<testsuites name=\"plinth-cts " << level_name(report.level) << "\" tests=\"" << report.tests.size()
-      << "\" failures=\"" << (report.count(TestStatus::kFailed) + report.count(TestStatus::kStaleExpectedFailure))
+  out << "<testsuites name=\"plinth-cts " << level_name(report.level) << "\" tests=\""
+      << report.tests.size() + 1 << "\" failures=\""
+      << (report.count(TestStatus::kFailed) + report.count(TestStatus::kStaleExpectedFailure) +
+          (report.passed ? 0 : 1))
       << "\" time=\"" << report.duration_s << "\">\n";
+  // The verdict as a test case of its own: passed when certified, skipped (with the waived ops) when
+  // the level passes only thanks to waivers of required ops, failed otherwise.
+  {
+    const std::string level = level_name(report.level);
+    const bool waived = report.passed && !report.certified();
+    out << "  <testsuite name=\"certification\" tests=\"1\" failures=\"" << (report.passed ? 0 : 1)
+        << "\" skipped=\"" << (waived ? 1 : 0) << "\" time=\"0\">\n"
+        << "    <properties>\n      <property name=\"verdict\" value=\"" << xml_escape(report.verdict())
+        << "\"/>\n"
+        << "      <property name=\"certified\" value=\"" << (report.certified() ? "true" : "false")
+        << "\"/>\n"
+        << "      <property name=\"seed\" value=\"" << report.seed << "\"/>\n"
+        << "      <property name=\"repetition\" value=\"" << report.repetition << " of " << report.repeat
+        << "\"/>\n"
+        << "    </properties>\n"
+        << "    <testcase classname=\"cts.certification\" name=\"certification." << xml_escape(level)
+        << "\" time=\"0\"";
+    if (report.certified()) {
+      out << "/>\n";
+    } else if (waived) {
+      out << ">\n      <skipped message=\""
+          << xml_escape(report.verdict() + ": " + join(report.waived_required, ", "))
+          << "\"/>\n    </testcase>\n";
+    } else {
+      out << ">\n      <failure message=\"level " << xml_escape(level)
+          << " FAILED\" type=\"failed\"/>\n    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
   for (const auto& name : order) {
     std::size_t failures = 0, skipped = 0;
     double time = 0;

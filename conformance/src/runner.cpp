@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 
 #include "expectations.hpp"
@@ -121,19 +123,59 @@ std::string describe_wait_status(int status) {
   return "ended abnormally";
 }
 
-// Why the plugin file cannot be loaded at all ("" when it can): checked once before the suites, so
-// that a file that is no plugin is one clear error instead of the same failure for every test. It
-// loads in a child of its own, as the suites do: the parent never loads a plugin.
-std::string load_problem(const CtsOptions& options) {
-  auto try_load = [&]() -> std::string {
-    try {
-      PluginLibrary library(options.plugin.string());
-      return "";
-    } catch (const std::exception& e) {
-      return e.what();
+// What is checked once, before any suite, in a child of its own (the parent never loads a plugin):
+// whether the file loads as a plugin at all, and whether --device names a device its probe lists.
+// Either problem is one clear error instead of the same failure for every test.
+struct Preflight {
+  std::string load_error;   // the file is no loadable plugin
+  std::string usage_error;  // the options do not fit this plugin (--device N not probed)
+};
+
+// In the child (or in process): load, and when a device index was given, probe for it. `loaded`
+// is called once the load is settled, so that a crash while probing is not taken for a load error.
+Preflight preflight_here(const CtsOptions& options, const std::function<void(const std::string&)>& loaded) {
+  Preflight out;
+  std::unique_ptr<PluginLibrary> library;
+  try {
+    library = std::make_unique<PluginLibrary>(options.plugin.string());
+  } catch (const std::exception& e) {
+    out.load_error = e.what();
+  }
+  loaded(out.load_error);
+  if (!out.load_error.empty() || !options.device) return out;
+  // A plugin that cannot even initialize or probe is left to the suites, which report it in detail.
+  HostServices host(false);
+  const plinth_plugin_api_t* api = nullptr;
+  if (library->init()(&host.services, &api) != PLINTH_OK || api == nullptr || api->probe == nullptr)
+    return out;
+  uint32_t count = 0;
+  std::vector<uint32_t> indices;
+  if (api->probe(nullptr, 0, &count) == PLINTH_OK && count > 0 && count < 4096) {
+    std::vector<plinth_probe_entry_t> entries(count, sized<plinth_probe_entry_t>());
+    uint32_t filled = 0;
+    if (api->probe(entries.data(), count, &filled) == PLINTH_OK) {
+      entries.resize(std::min(count, filled));
+      for (const auto& e : entries) {
+        if (e.index != UINT32_MAX) indices.push_back(e.index);
+      }
+      if (std::find(indices.begin(), indices.end(), *options.device) == indices.end()) {
+        std::string listed;
+        for (std::size_t i = 0; i < indices.size(); ++i) {
+          listed += (i == 0 ? "" : i + 1 == indices.size() ? " and " : ", ") + std::to_string(indices[i]);
+        }
+        out.usage_error = "--device " + std::to_string(*options.device) + ": the plugin's probe lists " +
+                          (indices.empty() ? std::string("no device")
+                                           : (indices.size() == 1 ? "only device " : "devices ") + listed) +
+                          " (`plinth devices -v` shows them)";
+      }
     }
-  };
-  if (!options.isolate) return try_load();
+  }
+  if (api->shutdown != nullptr) api->shutdown();
+  return out;
+}
+
+Preflight preflight(const CtsOptions& options) {
+  if (!options.isolate) return preflight_here(options, [](const std::string&) {});
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for the loader child");
   std::fflush(nullptr);
@@ -141,7 +183,10 @@ std::string load_problem(const CtsOptions& options) {
   if (pid < 0) throw std::runtime_error("cannot fork the loader child");
   if (pid == 0) {
     ::close(fds[0]);
-    write_all(fds[1], try_load());
+    const Preflight p = preflight_here(options, [&](const std::string& load_error) {
+      write_all(fds[1], dump(json{{"load_error", load_error}}) + "\n");
+    });
+    if (!p.usage_error.empty()) write_all(fds[1], dump(json{{"usage_error", p.usage_error}}) + "\n");
     ::close(fds[1]);
     _exit(0);
   }
@@ -170,20 +215,35 @@ std::string load_problem(const CtsOptions& options) {
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   const std::string path = options.plugin.string();
+  Preflight out;
   if (timed_out) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%g", options.test_timeout_s);
-    return "cannot load plugin " + path + ": loading it did not finish within " + secs + " s";
+    out.load_error = "cannot load plugin " + path + ": loading it did not finish within " + secs + " s";
+    return out;
   }
-  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-    return "cannot load plugin " + path + ": loading it ended the process: " + describe_wait_status(st);
+  bool loaded = false;
+  std::istringstream lines(message);
+  for (std::string line; std::getline(lines, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    if (j.contains("load_error")) {
+      loaded = true;
+      out.load_error = j.value("load_error", "");
+    }
+    if (j.contains("usage_error")) out.usage_error = j.value("usage_error", "");
   }
-  return message;
+  // A crash while loading is a load error; one while probing is left to the suites to report.
+  if (!loaded)
+    out.load_error =
+        "cannot load plugin " + path + ": loading it ended the process: " + describe_wait_status(st);
+  return out;
 }
 
 class Runner {
  public:
-  Runner(const CtsOptions& options, const ProgressFn& progress) : options_(options), progress_(progress) {}
+  Runner(const CtsOptions& options, const ProgressFn& progress, const RepetitionFn& repetition)
+      : options_(options), progress_(progress), progress_repetition_(repetition) {}
 
   CtsReport run() {
     const auto t0 = Clock::now();
@@ -191,7 +251,10 @@ class Runner {
     report_.level = options_.level;
     report_.seed = options_.seed;
     load_expectations();
-    report_.load_error = load_problem(options_);
+    check_report_paths();
+    const Preflight checked = preflight(options_);
+    if (!checked.usage_error.empty()) throw UsageError(checked.usage_error);
+    report_.load_error = checked.load_error;
     if (!report_.load_error.empty()) {
       report_.passed = false;
       report_.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -206,7 +269,41 @@ class Runner {
         planned_.push_back({s, t});
       }
     }
+    if (planned_.empty()) {
+      throw UsageError("--filter '" + options_.filter + "' matches no test at level " +
+                       level_name(options_.level));
+    }
     total_ = planned_.size();
+    // --repeat: the whole plan again with seed, seed+1, ...; the first failing repetition is the one
+    // reported (its seed reproduces its shapes and interleavings), else the last.
+    const uint64_t first_seed = options_.seed;
+    report_.repeat = std::max<uint32_t>(1, options_.repeat);
+    for (uint32_t rep = 1; rep <= report_.repeat; ++rep) {
+      options_.seed = first_seed + (rep - 1);
+      report_.seed = options_.seed;
+      report_.repetition = rep;
+      if (report_.repeat > 1 && progress_repetition_)
+        progress_repetition_(rep, report_.repeat, options_.seed);
+      run_plan();
+      if (!report_.passed) break;
+    }
+    options_.seed = first_seed;
+    summarize_expectations();
+    report_.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    write_reports();
+    return report_;
+  }
+
+ private:
+  using Key = std::pair<std::size_t, std::size_t>;
+
+  // One repetition of the plan: every planned test once, results in plan order in report_.tests.
+  void run_plan() {
+    results_.clear();
+    extra_results_.clear();
+    report_.tests.clear();
+    report_.perf.clear();
+    report_.stop_reason.clear();
     for (std::size_t s = 0; s < suites_.size(); ++s) {
       std::vector<std::size_t> to_run;
       for (auto [ps, pt] : planned_) {
@@ -238,14 +335,36 @@ class Runner {
     for (const auto& r : report_.tests) {
       if (is_failure(r.status)) report_.passed = false;
     }
-    if (report_.tests.empty()) report_.stop_reason = "no test matched the filter '" + options_.filter + "'";
-    report_.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    write_reports();
-    return report_;
   }
 
- private:
-  using Key = std::pair<std::size_t, std::size_t>;
+  // Every entry of the list with the tests it matched, and the required ops it waives: a level
+  // that passes only because the list declares required ops unsupported (or xfail) is not certified.
+  void summarize_expectations() {
+    report_.waived_required.clear();
+    report_.expectations.clear();
+    for (const auto& e : expectations_.entries()) {
+      AppliedExpectation a;
+      a.kind = e.kind == Expectation::Kind::kUnsupported ? "unsupported" : "xfail";
+      a.glob = e.glob;
+      a.reason = e.reason;
+      a.line = e.line;
+      report_.expectations.push_back(a);
+    }
+    for (const auto& t : report_.tests) {
+      const bool declared =
+          t.status == TestStatus::kUnsupported && t.message.rfind("declared unsupported", 0) == 0;
+      const bool xfail =
+          t.status == TestStatus::kExpectedFailure || t.status == TestStatus::kStaleExpectedFailure;
+      if (!declared && !xfail) continue;
+      const auto* e =
+          expectations_.find(declared ? Expectation::Kind::kUnsupported : Expectation::Kind::kXfail, t.id);
+      if (e == nullptr) continue;
+      const auto index = static_cast<std::size_t>(e - expectations_.entries().data());
+      report_.expectations[index].tests.push_back(t.id);
+      if (t.required && t.status != TestStatus::kStaleExpectedFailure)
+        report_.waived_required.push_back(t.id);
+    }
+  }
 
   void load_expectations() {
     std::filesystem::path path = options_.expect_path;
@@ -265,8 +384,21 @@ class Runner {
       }
     }
     if (path.empty()) return;
-    expectations_ = ExpectationList::load(path);
+    try {
+      expectations_ = ExpectationList::load(path);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
     report_.expect_path = path.string();
+  }
+
+  // A report that cannot be written is a usage error found before the run, not after it.
+  void check_report_paths() const {
+    for (const auto& path : {options_.json_path, options_.junit_path}) {
+      if (path.empty()) continue;
+      std::ofstream out(path, std::ios::binary | std::ios::app);
+      if (!out) throw UsageError("cannot write report " + path.string() + ": " + std::strerror(errno));
+    }
   }
 
   void record(std::size_t s, std::size_t t, TestStatus status, std::string message, double ms) {
@@ -275,6 +407,7 @@ class Runner {
     r.id = test.id;
     r.suite = suites_[s].name;
     r.group = test.group.empty() ? suites_[s].name : test.group;
+    r.required = test.required;
     r.duration_ms = ms;
     r.status = status;
     r.message = std::move(message);
@@ -451,8 +584,9 @@ class Runner {
     if (!options_.junit_path.empty()) write(options_.junit_path, report_junit(report_));
   }
 
-  const CtsOptions& options_;
+  CtsOptions options_;  // a copy: each repetition runs with its own seed
   const ProgressFn& progress_;
+  const RepetitionFn& progress_repetition_;
   CtsReport report_;
   ExpectationList expectations_;
   std::vector<SuiteDef> suites_;
@@ -464,8 +598,8 @@ class Runner {
 
 }  // namespace
 
-CtsReport run_cts(const CtsOptions& options, const ProgressFn& progress) {
-  Runner runner(options, progress);
+CtsReport run_cts(const CtsOptions& options, const ProgressFn& progress, const RepetitionFn& repetition) {
+  Runner runner(options, progress, repetition);
   return runner.run();
 }
 

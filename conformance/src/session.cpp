@@ -186,6 +186,24 @@ std::vector<std::byte> Session::download(const DeviceBuffer& buffer, uint64_t of
 
 void Session::sync() const { check(api_->stream_synchronize(stream_), "stream_synchronize"); }
 
+SessionEvent::SessionEvent(const Session& session, uint32_t flags) : api_(session.api()) {
+  session.check(api_.event_create(session.device(), flags, &event_), "event_create");
+  if (event_ == nullptr) fail("event_create returned OK but a NULL event handle");
+}
+
+SessionEvent::~SessionEvent() { api_.event_destroy(event_); }
+
+plinth_tensor_t f32_vector(plinth_buffer_t buffer, int64_t elements, uint64_t offset) noexcept {
+  auto t = sized<plinth_tensor_t>();
+  t.dtype = PLINTH_DTYPE_F32;
+  t.buffer = buffer;
+  t.offset = offset;
+  t.ndim = 1;
+  t.dims[0] = elements;
+  t.strides[0] = 4;
+  return t;
+}
+
 std::byte guard_byte(std::size_t position) noexcept {
   return static_cast<std::byte>(0xA5u ^ ((position * 0x3Bu) & 0xFFu));
 }

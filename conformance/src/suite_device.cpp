@@ -69,7 +69,8 @@ void properties_struct_sizes(TestEnv& env) {
     }
     if (props->struct_size != size) fail("device_get_properties changed the caller's struct_size");
     if (size < kPropsV1) {
-      if (st != PLINTH_ERROR_INVALID_ARGUMENT && st != PLINTH_OK) {
+      // abi.h rule 2 and device_get_properties: a struct_size below v1.0 is INVALID_ARGUMENT.
+      if (st != PLINTH_ERROR_INVALID_ARGUMENT) {
         fail("device_get_properties with struct_size " + std::to_string(size) + " (smaller than v1.0): got " +
              status_text(st) + ", want PLINTH_ERROR_INVALID_ARGUMENT");
       }

@@ -278,17 +278,114 @@ void null_arguments(TestEnv& env) {
   sc.still_works("NULL-argument calls");
 }
 
+// abi.h rule 9: work that fails while it runs leaves an asynchronous error on its stream. The next
+// stream_synchronize returns it and clears it (not sticky: the one after returns OK); later work on
+// the stream still runs, in order; event_synchronize and event_query report completion only. A
+// plugin that checks the indices at submission returns INVALID_ARGUMENT from op_launch instead, and
+// then the call had no effect (the stream has no error). GET_ROWS with an index outside the table is
+// the catalogue's data-dependent error (plinth/ops.h).
+void async_error(TestEnv& env) {
+  const auto& s = env.s();
+  const auto& api = s.api();
+  constexpr int64_t kRows = 4, kCols = 8;
+  DeviceBuffer table = s.alloc(kRows * kCols * 4);
+  DeviceBuffer indices = s.alloc(3 * 4);
+  DeviceBuffer y = s.alloc(3 * kCols * 4);
+  DeviceBuffer marker = s.alloc(256);
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, table.get(), {kRows, kCols}),
+           tensor(PLINTH_DTYPE_I32, indices.get(), {3})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, y.get(), {3, kCols})};
+  {
+    auto query = c.get(PLINTH_OP_GET_ROWS);
+    uint32_t supported = 0;
+    s.check(api.op_supports(s.device(), &query, &supported), "op_supports(GET_ROWS f32)");
+    if (supported == 0)
+      throw Skipped("needs GET_ROWS f32, which the plugin does not support: " + s.last_error());
+  }
+  std::vector<float> table_img(kRows * kCols);
+  for (std::size_t i = 0; i < table_img.size(); ++i) table_img[i] = static_cast<float>(i);
+  s.upload(table, 0, std::as_bytes(std::span(table_img)));
+  const int32_t bad[3] = {0, 99, 1};
+  s.upload(indices, 0, std::as_bytes(std::span(bad)));
+  const auto before = pattern_bytes(256, 5), after = pattern_bytes(256, 6);
+  s.upload(marker, 0, before);
+
+  const auto call = c.get(PLINTH_OP_GET_ROWS);
+  const plinth_status_t launched = api.op_launch(s.stream(), &call);
+  if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
+    // Checked at submission: no effect, so no error may be left on the stream.
+    if (s.last_error().empty())
+      fail("op_launch(GET_ROWS, index 99 of 4 rows) returned INVALID_ARGUMENT with no message");
+    const plinth_status_t sync = api.stream_synchronize(s.stream());
+    if (sync != PLINTH_OK) {
+      fail(std::string("op_launch rejected GET_ROWS with index 99 at submission, yet stream_synchronize then "
+                       "returned ") +
+           status_text(sync) + ": a call that returns an error has no effect (abi.h rules 4 and 9)");
+    }
+    env.note = "indices are checked at submission (op_launch returned INVALID_ARGUMENT)";
+    return;
+  }
+  if (launched != PLINTH_OK) {
+    fail(std::string("op_launch(GET_ROWS, index 99 of 4 rows): got ") + status_text(launched) +
+         ", want PLINTH_OK (error reported by stream_synchronize) or PLINTH_ERROR_INVALID_ARGUMENT");
+  }
+  // Later work on the stream still runs, in order.
+  s.check(api.copy_host_to_buffer(s.stream(), after.data(), marker.get(), 0, after.size()),
+          "copy_host_to_buffer after the failing GET_ROWS");
+  const SessionEvent recorded(s, 0);
+  const plinth_event_t event = recorded.get();
+  s.check(api.event_record(event, s.stream()), "event_record after the failing GET_ROWS");
+  const plinth_status_t waited = api.event_synchronize(event);
+  if (waited != PLINTH_OK) {
+    fail(std::string("event_synchronize after a failing GET_ROWS returned ") + status_text(waited) +
+         ": it reports completion only; the error stays for stream_synchronize (abi.h rule 9)");
+  }
+  const plinth_status_t queried = api.event_query(event);
+  if (queried != PLINTH_OK) {
+    fail(std::string("event_query of a completed record after a failing GET_ROWS returned ") +
+         status_text(queried) + ", want PLINTH_OK (completion only, abi.h rule 9)");
+  }
+  const plinth_status_t first = api.stream_synchronize(s.stream());
+  const std::string message = s.last_error();
+  if (first != PLINTH_ERROR_INVALID_ARGUMENT) {
+    fail(std::string("stream_synchronize after GET_ROWS with index 99 of 4 rows: got ") + status_text(first) +
+         ", want PLINTH_ERROR_INVALID_ARGUMENT (the asynchronous error, abi.h rule 9)");
+  }
+  if (message.empty())
+    fail("stream_synchronize returned the asynchronous error with an empty last_error_message");
+  const plinth_status_t second = api.stream_synchronize(s.stream());
+  if (second != PLINTH_OK) {
+    fail(std::string("a second stream_synchronize returned ") + status_text(second) +
+         " again: the first one must clear the asynchronous error (abi.h rule 9: not sticky)");
+  }
+  if (s.download(marker, 0, after.size()) != after) {
+    fail(
+        "the copy submitted after the failing GET_ROWS did not run: later work on the stream must still run");
+  }
+  // The stream keeps working: a valid GET_ROWS now succeeds.
+  const int32_t good[3] = {3, 0, 2};
+  s.upload(indices, 0, std::as_bytes(std::span(good)));
+  s.check(api.op_launch(s.stream(), &call), "a valid GET_ROWS after the asynchronous error");
+  s.sync();
+  const auto got = s.download(y, 0, 3 * kCols * 4);
+  for (int r = 0; r < 3; ++r) {
+    if (std::memcmp(got.data() + r * kCols * 4, table_img.data() + good[r] * kCols, kCols * 4) != 0) {
+      fail("a valid GET_ROWS after the asynchronous error computed a wrong row " + std::to_string(r));
+    }
+  }
+  env.note = "stream_synchronize reported: " + message;
+}
+
 }  // namespace
 
 SuiteDef errors_suite(Level level) {
   SuiteDef s{"errors", true, {}};
   s.tests = {
-      {"errors.bad_arity", "", bad_arity},
-      {"errors.bad_shape", "", bad_shape},
-      {"errors.bad_params", "", bad_params},
-      {"errors.tensor_outside_buffer", "", tensor_outside_buffer},
-      {"errors.unknown_op", "", unknown_op},
-      {"errors.null_arguments", "", null_arguments},
+      {"errors.bad_arity", "", bad_arity},     {"errors.bad_shape", "", bad_shape},
+      {"errors.bad_params", "", bad_params},   {"errors.tensor_outside_buffer", "", tensor_outside_buffer},
+      {"errors.unknown_op", "", unknown_op},   {"errors.null_arguments", "", null_arguments},
+      {"errors.async_error", "", async_error},
   };
   if (level == Level::kInference1) s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
   return s;

@@ -49,16 +49,6 @@ Session open_losing_session(const TestEnv& env) {
   return Session(env.init, *env.options);
 }
 
-plinth_tensor_t dense_f32(plinth_buffer_t buffer, int64_t elements) {
-  auto t = sized<plinth_tensor_t>();
-  t.dtype = PLINTH_DTYPE_F32;
-  t.buffer = buffer;
-  t.ndim = 1;
-  t.dims[0] = elements;
-  t.strides[0] = 4;
-  return t;
-}
-
 // A session on a device the hook loses, work queued on several streams, then the loss. The handles
 // are raw so that each test chooses how (and whether) they are destroyed; whatever a failing test
 // leaves is reclaimed by device_close when the session ends.
@@ -127,7 +117,7 @@ struct LostScene {
   }
 
   plinth_status_t launch_fill(plinth_stream_t stream, plinth_buffer_t buffer, int64_t elements) const {
-    auto t = dense_f32(buffer, elements);
+    auto t = f32_vector(buffer, elements);
     const plinth_tensor_t* outs[1] = {&t};
     auto p = sized<plinth_fill_params_t>();
     p.value = 2.5;

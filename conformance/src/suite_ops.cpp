@@ -348,7 +348,8 @@ SuiteDef ops_suite(Level level) {
   SuiteDef s{"ops", true, {}};
   for (auto& v : op_variants(level)) {
     auto shared = std::make_shared<OpVariant>(std::move(v));
-    s.tests.push_back({shared->id, shared->op_name, [shared](TestEnv& env) { run_variant(env, *shared); }});
+    s.tests.push_back({shared->id, shared->op_name, [shared](TestEnv& env) { run_variant(env, *shared); },
+                       shared->required});
   }
   return s;
 }

@@ -113,7 +113,8 @@ SuiteDef perf_suite(Level level) {
 }
 
 std::vector<SuiteDef> build_suites(Level level) {
-  return {abi_suite(), device_suite(), memory_suite(), streams_suite(), lost_suite(), ops_suite(level), errors_suite(level), perf_suite(level)};
+  return {abi_suite(),    device_suite(), multi_device_suite(), memory_suite(),      streams_suite(),
+          stress_suite(), lost_suite(),   ops_suite(level),     errors_suite(level), perf_suite(level)};
 }
 
 }  // namespace plinth::cts

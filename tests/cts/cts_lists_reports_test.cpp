@@ -11,35 +11,6 @@
 namespace plinth::cts::test {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("plinth-cts-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::filesystem::path file(const std::string& name, const std::string& text = "") const {
-    const auto p = path_ / name;
-    if (!text.empty()) std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(CtsLists, ExpectedFailureKeepsTheRunGreen) {
   TempDir dir;
   auto options = options_for(PLINTH_BROKEN_ADD_WRONG, Level::kInference1, "ops.add.*");
@@ -86,7 +57,7 @@ TEST(CtsLists, MalformedListIsAnError) {
   options.expect_path = dir.file("list2.txt", "maybe ops.add.f32 why\n");
   EXPECT_THROW(run_cts(options), std::runtime_error);
   options.expect_path = dir.file("missing.txt");
-  EXPECT_THROW(run_cts(options), std::runtime_error);
+  EXPECT_THROW(run_cts(options), UsageError);
 }
 
 TEST(CtsReports, JsonAndJunitDescribeTheRun) {
@@ -112,12 +83,15 @@ TEST(CtsReports, JsonAndJunitDescribeTheRun) {
   EXPECT_NE(console.str().find("[failed] ops.scale.f32: op scale f32"), std::string::npos) << console.str();
 }
 
-TEST(CtsReports, FilterMatchingNothingFails) {
+TEST(CtsReports, FilterMatchingNothingIsAUsageError) {
   auto options = options_for(PLINTH_BROKEN_OOB_WRITE, Level::kCore, "no.such.test*");
-  const auto report = run_cts(options);
-  EXPECT_FALSE(report.passed);
-  EXPECT_TRUE(report.tests.empty());
-  EXPECT_NE(report.stop_reason.find("no test matched"), std::string::npos);
+  try {
+    run_cts(options);
+    FAIL() << "a filter that matches nothing must be a usage error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--filter 'no.such.test*' matches no test"), std::string::npos)
+        << e.what();
+  }
 }
 
 // A file that is no plugin is one load error naming the file and the loader's reason, not the same

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +32,9 @@ struct CtsOptions {
   std::string filter = "*";                 // glob over test ids
   uint64_t seed = 1;
   bool verbose = false;
-  double test_timeout_s = 30.0;             // a test running longer fails and stops the run
-  bool isolate = true;                      // run each suite in a forked child (survives crashes)
+  double test_timeout_s = 30.0;  // a test running longer fails and stops the run
+  bool isolate = true;           // run each suite in a forked child (survives crashes)
+  uint32_t repeat = 1;           // run the plan this many times (seeds seed, seed+1, ...)
 };
 
 enum class TestStatus {
@@ -53,6 +55,16 @@ struct TestResult {
   TestStatus status = TestStatus::kSkipped;
   std::string message;  // the failure (or unsupported reason, or informational note)
   double duration_ms = 0.0;
+  bool required = false;  // a required op variant of the level (the f32 variant of every op)
+};
+
+// One entry of the expectation list and the tests of the reported run it matched.
+struct AppliedExpectation {
+  std::string kind;  // "unsupported" or "xfail"
+  std::string glob;
+  std::string reason;
+  int line = 0;
+  std::vector<std::string> tests;
 };
 
 struct PerfMetric {
@@ -67,25 +79,43 @@ struct CtsReport {
   std::string plugin_version;
   std::string device_name;
   Level level = Level::kInference1;
-  uint64_t seed = 0;
-  std::string expect_path;   // the list applied, or ""
-  std::string stop_reason;   // why the run stopped early, or ""
-  std::string load_error;    // the plugin file cannot be loaded (no test ran; passed is false), or ""
+  uint64_t seed = 0;        // the seed of the reported repetition (reproduces its shapes)
+  uint32_t repeat = 1;      // repetitions asked for (--repeat)
+  uint32_t repetition = 1;  // the reported one: the first that failed, else the last
+  std::string expect_path;  // the list applied, or ""
+  std::vector<AppliedExpectation> expectations;  // every entry of the list, with what it matched
+  std::vector<std::string> waived_required;      // required op tests the list declares unsupported/xfail
+  std::string stop_reason;                       // why the run stopped early, or ""
+  std::string load_error;  // the plugin file cannot be loaded (no test ran; passed is false), or ""
   std::vector<TestResult> tests;
   std::vector<PerfMetric> perf;
   double duration_s = 0.0;
   bool passed = false;       // the level passes: no failure, no stale expected failure
 
   std::size_t count(TestStatus status) const noexcept;
+  // Passed with no required op waived by the expectation list: only then is the level certified.
+  bool certified() const noexcept { return passed && waived_required.empty(); }
+  // "PASSED", "PASSED with N required ops waived (not certified)" or "FAILED".
+  std::string verdict() const;
 };
 
 // Called after each test finishes (from the calling thread), for progress output.
 using ProgressFn = std::function<void(const TestResult& result, std::size_t done, std::size_t total)>;
+// Called as each repetition starts when --repeat is above 1.
+using RepetitionFn = std::function<void(uint32_t repetition, uint32_t repeat, uint64_t seed)>;
+
+// Options that cannot work with this plugin or this machine: a --device index the probe does not
+// list, an unreadable or malformed expectation list, an unwritable report path, a filter that
+// matches no test. Thrown before any test runs; the message is one line.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Runs the CTS. Never throws for plugin defects (they become failed tests; a file that cannot be
-// loaded as a plugin at all sets load_error and runs nothing); throws std::runtime_error for unusable
-// options (unreadable expectation list, unwritable report path).
-CtsReport run_cts(const CtsOptions& options, const ProgressFn& progress = {});
+// loaded as a plugin at all sets load_error and runs nothing); throws UsageError for unusable
+// options, before any test runs.
+CtsReport run_cts(const CtsOptions& options, const ProgressFn& progress = {},
+                  const RepetitionFn& repetition = {});
 
 // Console summary: per suite and per op counts, then each failure with its message.
 void print_summary(const CtsReport& report, std::ostream& out, bool verbose);
