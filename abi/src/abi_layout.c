@@ -339,3 +339,11 @@ _Static_assert(offsetof(plinth_plugin_api_t, last_error_message) +
 _Static_assert(offsetof(plinth_plugin_api_t, last_error_message) ==
                    offsetof(plinth_plugin_api_t, version) + sizeof(const char*),
                "abi_lists.h: the first entry must follow the table's header fields");
+
+/* Element type list: one line per dtype, in id order, and nothing missing. */
+#define PLINTH_LIST_DTYPE_INDEX(ID, name, bytes, elems, kind) plinth_list_index_dtype_##ID,
+enum { PLINTH_DTYPE_LIST(PLINTH_LIST_DTYPE_INDEX) plinth_list_dtype_count };
+#define PLINTH_LIST_DTYPE_CHECK(ID, name, bytes, elems, kind) \
+  _Static_assert(PLINTH_DTYPE_##ID == plinth_list_index_dtype_##ID, "abi_lists.h: dtype " #ID " is out of order");
+PLINTH_DTYPE_LIST(PLINTH_LIST_DTYPE_CHECK)
+_Static_assert(plinth_list_dtype_count == PLINTH_DTYPE_COUNT, "abi_lists.h: PLINTH_DTYPE_LIST misses dtypes");

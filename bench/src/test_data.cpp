@@ -1,36 +1,11 @@
 #include "test_data.hpp"
 
-#include <bit>
 #include <cstring>
 #include <random>
 #include <stdexcept>
 #include <string>
 
 namespace plinth::bench {
-
-uint16_t f32_to_bf16(float value) noexcept {
-  const auto bits = std::bit_cast<uint32_t>(value);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN
-  const uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
-}
-
-uint16_t f32_to_f16(float value) noexcept {
-  const auto bits = std::bit_cast<uint32_t>(value);
-  const uint32_t sign = (bits >> 16) & 0x8000u;
-  const uint32_t abs = bits & 0x7fffffffu;
-  if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
-  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to infinity
-  if (abs < 0x38800000u) {
-    // Subnormal or zero in f16: add a magic number so the FPU does the rounding.
-    const float magic = std::bit_cast<float>(0x3f000000u);  // 0.5: aligns the f16 subnormal ulp
-    const float f = std::bit_cast<float>(abs) + magic;
-    return static_cast<uint16_t>(sign | (std::bit_cast<uint32_t>(f) - 0x3f000000u));
-  }
-  const uint32_t mant_odd = (abs >> 13) & 1u;
-  const uint32_t rounded = abs + 0xc8000fffu + mant_odd;  // rebias exponent (-112 << 23) and round
-  return static_cast<uint16_t>(sign | (rounded >> 13));
-}
 
 void fill_random(DType dtype, uint64_t elems, std::span<std::byte> out, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -65,8 +40,7 @@ void fill_random(DType dtype, uint64_t elems, std::span<std::byte> out, uint32_t
       }
       return;
     }
-    case DType::i32:
-      break;
+    case DType::i32: break;
   }
   throw std::logic_error("fill_random: unsupported dtype " + std::string(dtype_name(dtype)));
 }

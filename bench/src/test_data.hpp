@@ -11,9 +11,6 @@
 
 namespace plinth::bench {
 
-uint16_t f32_to_f16(float value) noexcept;   // round to nearest even
-uint16_t f32_to_bf16(float value) noexcept;  // round to nearest even
-
 // Fills `out` with `elems` values of `dtype` (for quantized dtypes elems is a multiple of 32 and
 // out holds dtype_bytes(dtype, elems) bytes).
 void fill_random(DType dtype, uint64_t elems, std::span<std::byte> out, uint32_t seed);

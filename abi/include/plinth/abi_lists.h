@@ -1,10 +1,10 @@
 /*
- * plinth/abi_lists.h — the function table and the op catalogue as lists, for tables derived from
- * them.
+ * plinth/abi_lists.h — the function table, the op catalogue and the element types as lists, for
+ * tables derived from them.
  *
  * abi.h and ops.h are the contract and document every entry and op; this header restates their
  * names once more as X-macros so that no host, SDK or test keeps its own hand-written copy of "which
- * entries are required" or "which slots an op has". Each list is checked against the header it
+ * entries are required", "which slots an op has" or "how many bytes a Q4_1 block takes". Each list is checked against the header it
  * mirrors where it is expanded (abi_layout.c pins it at compile time), so it cannot drift. Appending
  * an entry or an op to abi.h/ops.h means appending it here, in the same order.
  *
@@ -97,5 +97,26 @@
   X(L2_NORMALIZE, l2_normalize, 1, 1, 1, ("x"), ("y"))                                 \
   X(TOP_K, top_k, 1, 1, 2, ("x"), ("values", "indices"))                               \
   X(ARGMAX, argmax, 1, 1, 1, ("x"), ("indices"))
+
+/** Kinds of element type (the catalogue's dtype classes). */
+#define PLINTH_DTYPE_KIND_FLOAT 0 /**< F32, F16, BF16. */
+#define PLINTH_DTYPE_KIND_INT 1   /**< I32. */
+#define PLINTH_DTYPE_KIND_QUANT 2 /**< Block-quantized: PLINTH_QUANT_BLOCK elements per block. */
+
+/**
+ * Every element type of abi.h, in id order:
+ *   X(ID, name, block_bytes, block_elems, kind)
+ * ID: the suffix of its PLINTH_DTYPE_* id; name: its lower-case name as a token; a block of
+ * block_elems elements takes block_bytes bytes (1 element for unquantized types); kind: a
+ * PLINTH_DTYPE_KIND_*.
+ */
+#define PLINTH_DTYPE_LIST(X)                                   \
+  X(F32, f32, 4, 1, PLINTH_DTYPE_KIND_FLOAT)                   \
+  X(F16, f16, 2, 1, PLINTH_DTYPE_KIND_FLOAT)                   \
+  X(BF16, bf16, 2, 1, PLINTH_DTYPE_KIND_FLOAT)                 \
+  X(I32, i32, 4, 1, PLINTH_DTYPE_KIND_INT)                     \
+  X(Q8_0, q8_0, 34, PLINTH_QUANT_BLOCK, PLINTH_DTYPE_KIND_QUANT) \
+  X(Q4_0, q4_0, 18, PLINTH_QUANT_BLOCK, PLINTH_DTYPE_KIND_QUANT) \
+  X(Q4_1, q4_1, 20, PLINTH_QUANT_BLOCK, PLINTH_DTYPE_KIND_QUANT)
 
 #endif /* PLINTH_ABI_LISTS_H_ */

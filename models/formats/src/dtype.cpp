@@ -1,8 +1,12 @@
+#include <plinth/abi_lists.h>
+
 #include <plinth/formats/dtype.hpp>
 
 namespace plinth::formats {
 
-DTypeInfo dtype_info(DType dtype) noexcept {
+namespace {
+
+constexpr DTypeInfo info_of(DType dtype) noexcept {
   switch (dtype) {
     case DType::kF64: return {"F64", 1, 8};
     case DType::kF32: return {"F32", 1, 4};
@@ -26,17 +30,25 @@ DTypeInfo dtype_info(DType dtype) noexcept {
   return {"?", 1, 1};
 }
 
+// Files hold more element types than Plinth computes with (F64, I64, BOOL, ...). Each ABI element
+// type of plinth/abi_lists.h is the file type k<ID>, with the same block layout.
+#define PLINTH_FORMATS_DTYPE_CHECK(ID, name, bytes, elems, kind)                                       \
+  static_assert(                                                                                       \
+      info_of(DType::k##ID).block_bytes == (bytes) && info_of(DType::k##ID).block_elements == (elems), \
+      "formats: the layout of " #ID " differs from the ABI's");
+PLINTH_DTYPE_LIST(PLINTH_FORMATS_DTYPE_CHECK)
+#undef PLINTH_FORMATS_DTYPE_CHECK
+
+}  // namespace
+
+DTypeInfo dtype_info(DType dtype) noexcept { return info_of(dtype); }
+
 std::optional<plinth_dtype_t> to_plinth_dtype(DType dtype) noexcept {
-  switch (dtype) {
-    case DType::kF32: return PLINTH_DTYPE_F32;
-    case DType::kF16: return PLINTH_DTYPE_F16;
-    case DType::kBF16: return PLINTH_DTYPE_BF16;
-    case DType::kI32: return PLINTH_DTYPE_I32;
-    case DType::kQ8_0: return PLINTH_DTYPE_Q8_0;
-    case DType::kQ4_0: return PLINTH_DTYPE_Q4_0;
-    case DType::kQ4_1: return PLINTH_DTYPE_Q4_1;
-    default: return std::nullopt;
-  }
+#define PLINTH_FORMATS_TO_ABI(ID, name, bytes, elems, kind) \
+  if (dtype == DType::k##ID) return PLINTH_DTYPE_##ID;
+  PLINTH_DTYPE_LIST(PLINTH_FORMATS_TO_ABI)
+#undef PLINTH_FORMATS_TO_ABI
+  return std::nullopt;
 }
 
 }  // namespace plinth::formats

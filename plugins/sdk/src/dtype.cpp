@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include "plinth/abi_lists.h"
+
 namespace plinth::sdk {
 
 static_assert(sizeof(BlockQ8_0) == 34, "GGUF Q8_0 block is 34 bytes");
@@ -26,38 +28,46 @@ float bits_float(uint32_t bits) noexcept {
 
 }  // namespace
 
+namespace {
+
+// Layouts, names and kinds come from plinth/abi_lists.h; the block structs above must agree.
+#define PLINTH_SDK_DTYPE(ID, name, bytes, elems, kind) {bytes, elems, #name, kind},
+struct DtypeFacts {
+  uint32_t block_bytes;
+  uint32_t block_elems;
+  const char* name;
+  int kind;
+};
+constexpr DtypeFacts kDtypes[PLINTH_DTYPE_COUNT] = {PLINTH_DTYPE_LIST(PLINTH_SDK_DTYPE)};
+#undef PLINTH_SDK_DTYPE
+static_assert(kDtypes[PLINTH_DTYPE_Q8_0].block_bytes == sizeof(BlockQ8_0));
+static_assert(kDtypes[PLINTH_DTYPE_Q4_0].block_bytes == sizeof(BlockQ4_0));
+static_assert(kDtypes[PLINTH_DTYPE_Q4_1].block_bytes == sizeof(BlockQ4_1));
+
+const DtypeFacts* facts(plinth_dtype_t dtype) noexcept {
+  return dtype >= 0 && dtype < PLINTH_DTYPE_COUNT ? &kDtypes[dtype] : nullptr;
+}
+
+}  // namespace
+
 DtypeLayout dtype_layout(plinth_dtype_t dtype) noexcept {
-  switch (dtype) {
-    case PLINTH_DTYPE_F32: return {4, 1};
-    case PLINTH_DTYPE_F16: return {2, 1};
-    case PLINTH_DTYPE_BF16: return {2, 1};
-    case PLINTH_DTYPE_I32: return {4, 1};
-    case PLINTH_DTYPE_Q8_0: return {sizeof(BlockQ8_0), PLINTH_QUANT_BLOCK};
-    case PLINTH_DTYPE_Q4_0: return {sizeof(BlockQ4_0), PLINTH_QUANT_BLOCK};
-    case PLINTH_DTYPE_Q4_1: return {sizeof(BlockQ4_1), PLINTH_QUANT_BLOCK};
-    default: return {0, 0};
-  }
+  const DtypeFacts* f = facts(dtype);
+  return f != nullptr ? DtypeLayout{f->block_bytes, f->block_elems} : DtypeLayout{0, 0};
 }
 
 const char* dtype_name(plinth_dtype_t dtype) noexcept {
-  switch (dtype) {
-    case PLINTH_DTYPE_F32: return "f32";
-    case PLINTH_DTYPE_F16: return "f16";
-    case PLINTH_DTYPE_BF16: return "bf16";
-    case PLINTH_DTYPE_I32: return "i32";
-    case PLINTH_DTYPE_Q8_0: return "q8_0";
-    case PLINTH_DTYPE_Q4_0: return "q4_0";
-    case PLINTH_DTYPE_Q4_1: return "q4_1";
-    default: return "?";
-  }
+  const DtypeFacts* f = facts(dtype);
+  return f != nullptr ? f->name : "?";
 }
 
 bool is_float(plinth_dtype_t dtype) noexcept {
-  return dtype == PLINTH_DTYPE_F32 || dtype == PLINTH_DTYPE_F16 || dtype == PLINTH_DTYPE_BF16;
+  const DtypeFacts* f = facts(dtype);
+  return f != nullptr && f->kind == PLINTH_DTYPE_KIND_FLOAT;
 }
 
 bool is_quantized(plinth_dtype_t dtype) noexcept {
-  return dtype == PLINTH_DTYPE_Q8_0 || dtype == PLINTH_DTYPE_Q4_0 || dtype == PLINTH_DTYPE_Q4_1;
+  const DtypeFacts* f = facts(dtype);
+  return f != nullptr && f->kind == PLINTH_DTYPE_KIND_QUANT;
 }
 
 float f16_to_f32(uint16_t h) noexcept {
