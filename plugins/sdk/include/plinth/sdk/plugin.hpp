@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "plinth/abi.h"
+#include "plinth/abi_lists.h"
 #include "plinth/sdk/handles.hpp"
 #include "plinth/sdk/log.hpp"
 #include "plinth/sdk/op_call.hpp"
@@ -138,31 +139,25 @@ class PluginAdapter {
   struct DeviceNode {
     std::unique_ptr<Device> impl;
   };
-  struct BufferNode {
-    BufferNode(const DeviceNode* d, std::unique_ptr<Buffer> b, uint64_t n)
-        : device(d), impl(std::move(b)), size(n) {}
+  template <class T>
+  struct Node {
+    Node(const DeviceNode* d, std::unique_ptr<T> object) : device(d), impl(std::move(object)) {}
     const DeviceNode* device;
-    std::unique_ptr<Buffer> impl;
+    std::unique_ptr<T> impl;
+  };
+  using StreamNode = Node<Stream>;
+  using GraphNode = Node<Graph>;
+  struct BufferNode : Node<Buffer> {
+    BufferNode(const DeviceNode* d, std::unique_ptr<Buffer> b, uint64_t n)
+        : Node<Buffer>(d, std::move(b)), size(n) {}
     uint64_t size;
     std::atomic<bool> mapped{false};
   };
-  struct StreamNode {
-    StreamNode(const DeviceNode* d, std::unique_ptr<Stream> s) : device(d), impl(std::move(s)) {}
-    const DeviceNode* device;
-    std::unique_ptr<Stream> impl;
-  };
-  struct EventNode {
+  struct EventNode : Node<Event> {
     EventNode(const DeviceNode* d, std::unique_ptr<Event> e, bool t)
-        : device(d), impl(std::move(e)), timing(t) {}
-    const DeviceNode* device;
-    std::unique_ptr<Event> impl;
+        : Node<Event>(d, std::move(e)), timing(t) {}
     bool timing;
     std::atomic<bool> recorded{false};
-  };
-  struct GraphNode {
-    GraphNode(const DeviceNode* d, std::unique_ptr<Graph> g) : device(d), impl(std::move(g)) {}
-    const DeviceNode* device;
-    std::unique_ptr<Graph> impl;
   };
 
   // The one plugin-state object, created by the first plinth_plugin_init, destroyed by shutdown.
@@ -235,6 +230,17 @@ class PluginAdapter {
 
   static void check_loss([[maybe_unused]] const DeviceNode& d, [[maybe_unused]] const char* what) {
     if constexpr (kHasLoss) d.impl->loss().check(what);
+  }
+
+  // The stream an entry submits to next to `other` (an event or graph): live, of other's device
+  // (rule 8), on a device that is not lost.
+  template <class Other>
+  static StreamNode& stream_beside(const Other& other, plinth_stream_t stream, const char* pair,
+                                   const char* name) {
+    StreamNode& s = state().streams.get(stream);
+    detail::check_same_device(other.device, s.device, pair);
+    check_loss(*s.device, name);
+    return s;
   }
 
   // ---- lifetime and discovery ---------------------------------------------------------------------
@@ -389,31 +395,39 @@ class PluginAdapter {
     });
   }
 
+  // What both host copies check before their hook: live handles of one device, a host pointer unless
+  // size is 0, the range inside the buffer, and a device that is not lost.
+  struct HostCopy {
+    StreamNode& stream;
+    BufferNode& buffer;
+  };
+  static HostCopy check_host_copy(const char* name, plinth_stream_t stream, plinth_buffer_t buffer,
+                                  uint64_t offset, const void* host, uint64_t size, bool to_buffer) {
+    State& st = state();
+    StreamNode& s = st.streams.get(stream);
+    BufferNode& b = st.buffers.get(buffer);
+    detail::check_same_device(s.device, b.device, to_buffer ? "stream and dst" : "stream and src");
+    require(host != nullptr || size == 0, to_buffer ? "src is NULL" : "dst is NULL");
+    detail::check_range(offset, size, b.size, to_buffer ? "dst" : "src");
+    check_loss(*s.device, name);
+    return {s, b};
+  }
+
   static plinth_status_t copy_host_to_buffer(plinth_stream_t stream, const void* src, plinth_buffer_t dst,
                                              uint64_t dst_offset, uint64_t size) {
     return entry("copy_host_to_buffer", [&] {
-      State& st = state();
-      StreamNode& s = st.streams.get(stream);
-      BufferNode& b = st.buffers.get(dst);
-      detail::check_same_device(s.device, b.device, "stream and dst");
-      require(src != nullptr || size == 0, "src is NULL");
-      detail::check_range(dst_offset, size, b.size, "dst");
-      check_loss(*s.device, "copy_host_to_buffer");
-      if (size > 0) s.device->impl->copy_to_buffer(*s.impl, src, *b.impl, dst_offset, size);
+      const HostCopy c = check_host_copy("copy_host_to_buffer", stream, dst, dst_offset, src, size, true);
+      if (size > 0)
+        c.stream.device->impl->copy_to_buffer(*c.stream.impl, src, *c.buffer.impl, dst_offset, size);
     });
   }
 
   static plinth_status_t copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t src, uint64_t src_offset,
                                              void* dst, uint64_t size) {
     return entry("copy_buffer_to_host", [&] {
-      State& st = state();
-      StreamNode& s = st.streams.get(stream);
-      BufferNode& b = st.buffers.get(src);
-      detail::check_same_device(s.device, b.device, "stream and src");
-      require(dst != nullptr || size == 0, "dst is NULL");
-      detail::check_range(src_offset, size, b.size, "src");
-      check_loss(*s.device, "copy_buffer_to_host");
-      if (size > 0) s.device->impl->copy_to_host(*s.impl, *b.impl, src_offset, dst, size);
+      const HostCopy c = check_host_copy("copy_buffer_to_host", stream, src, src_offset, dst, size, false);
+      if (size > 0)
+        c.stream.device->impl->copy_to_host(*c.stream.impl, *c.buffer.impl, src_offset, dst, size);
     });
   }
 
@@ -456,11 +470,8 @@ class PluginAdapter {
 
   static plinth_status_t event_record(plinth_event_t event, plinth_stream_t stream) {
     return entry("event_record", [&] {
-      State& st = state();
-      EventNode& e = st.events.get(event);
-      StreamNode& s = st.streams.get(stream);
-      detail::check_same_device(e.device, s.device, "event and stream");
-      check_loss(*s.device, "event_record");
+      EventNode& e = state().events.get(event);
+      StreamNode& s = stream_beside(e, stream, "event and stream", "event_record");
       s.device->impl->record(*e.impl, *s.impl);
       e.recorded = true;
     });
@@ -468,11 +479,8 @@ class PluginAdapter {
 
   static plinth_status_t stream_wait_event(plinth_stream_t stream, plinth_event_t event) {
     return entry("stream_wait_event", [&] {
-      State& st = state();
-      StreamNode& s = st.streams.get(stream);
-      EventNode& e = st.events.get(event);
-      detail::check_same_device(e.device, s.device, "event and stream");
-      check_loss(*s.device, "stream_wait_event");
+      EventNode& e = state().events.get(event);
+      StreamNode& s = stream_beside(e, stream, "event and stream", "stream_wait_event");
       if (e.recorded) s.device->impl->wait(*s.impl, *e.impl);  // never recorded: no wait (abi.h)
     });
   }
@@ -532,11 +540,8 @@ class PluginAdapter {
 
   static plinth_status_t graph_launch(plinth_graph_t graph, plinth_stream_t stream) {
     return entry("graph_launch", [&] {
-      State& st = state();
-      GraphNode& g = st.graphs.get(graph);
-      StreamNode& s = st.streams.get(stream);
-      detail::check_same_device(g.device, s.device, "graph and stream");
-      check_loss(*s.device, "graph_launch");
+      GraphNode& g = state().graphs.get(graph);
+      StreamNode& s = stream_beside(g, stream, "graph and stream", "graph_launch");
       s.device->impl->launch_graph(*g.impl, *s.impl);
     });
   }
@@ -595,6 +600,18 @@ class PluginAdapter {
     });
   }
 
+  // Whether the backend has the hooks of an optional entry (entries of one abi.h group go together).
+  static constexpr bool implements(std::string_view field) {
+    if (field == "device_memory_info") return kHasMemoryInfo;
+    if (field == "buffer_map" || field == "buffer_unmap") return kHasMap;
+    if (field == "event_elapsed_ms") return kHasElapsed;
+    if (field.starts_with("graph_")) return kHasGraphs;
+    return true;  // last_error_vendor_code: the SDK's
+  }
+
+  static const char* last_error_message() noexcept { return sdk::last_error_message(); }
+  static int64_t last_error_vendor_code() noexcept { return sdk::last_error_vendor_code(); }
+
   static constexpr plinth_plugin_api_t make_table() {
     plinth_plugin_api_t t{};
     t.struct_size = sizeof t;
@@ -602,41 +619,12 @@ class PluginAdapter {
     t.abi_minor = PLINTH_ABI_VERSION_MINOR;
     t.name = Impl::kName;
     t.version = Impl::kVersion;
-    t.last_error_message = &sdk::last_error_message;
-    t.last_error_vendor_code = &sdk::last_error_vendor_code;
-    t.shutdown = &shutdown;
-    t.probe = &probe;
-    t.device_open = &device_open;
-    t.device_close = &device_close;
-    t.device_get_properties = &device_get_properties;
-    if constexpr (kHasMemoryInfo) t.device_memory_info = &device_memory_info;
-    t.buffer_alloc = &buffer_alloc;
-    t.buffer_free = &buffer_free;
-    if constexpr (kHasMap) {  // abi.h: map and unmap are set together
-      t.buffer_map = &buffer_map;
-      t.buffer_unmap = &buffer_unmap;
-    }
-    t.stream_create = &stream_create;
-    t.stream_destroy = &stream_destroy;
-    t.stream_synchronize = &stream_synchronize;
-    t.copy_host_to_buffer = &copy_host_to_buffer;
-    t.copy_buffer_to_host = &copy_buffer_to_host;
-    t.copy_buffer = &copy_buffer;
-    t.event_create = &event_create;
-    t.event_destroy = &event_destroy;
-    t.event_record = &event_record;
-    t.stream_wait_event = &stream_wait_event;
-    t.event_synchronize = &event_synchronize;
-    t.event_query = &event_query;
-    if constexpr (kHasElapsed) t.event_elapsed_ms = &event_elapsed_ms;
-    if constexpr (kHasGraphs) {  // abi.h: the four graph entries are set together
-      t.graph_begin_capture = &graph_begin_capture;
-      t.graph_end_capture = &graph_end_capture;
-      t.graph_launch = &graph_launch;
-      t.graph_destroy = &graph_destroy;
-    }
-    t.op_supports = &op_supports;
-    t.op_launch = &op_launch;
+    // One assignment per entry of abi_lists.h, so a table entry appended to the ABI cannot be missed
+    // here: a required one then fails to compile until the adapter has its function.
+#define PLINTH_SDK_SET_ENTRY(field, requirement, group, since) \
+  if constexpr (requirement == PLINTH_ENTRY_REQUIRED || implements(#field)) t.field = &field;
+    PLINTH_API_ENTRIES(PLINTH_SDK_SET_ENTRY)
+#undef PLINTH_SDK_SET_ENTRY
     return t;
   }
 
