@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plinth/sdk/plugin.hpp"
+#include "test_structs.hpp"
 
 namespace {
 
@@ -101,18 +102,12 @@ struct Minimal {
   std::unique_ptr<Device> open(uint32_t) { return std::make_unique<Device>(); }
 };
 
-plinth_host_services_t host() {
-  plinth_host_services_t h{};
-  h.struct_size = sizeof h;
-  h.abi_major = PLINTH_ABI_VERSION_MAJOR;
-  h.abi_minor = PLINTH_ABI_VERSION_MINOR;
-  return h;
-}
+using plinth::sdk::test::host_v1;
 
 class Adapter : public ::testing::Test {
  protected:
   void SetUp() override {
-    host_ = host();
+    host_ = host_v1();
     ASSERT_EQ(sdk::plugin_init<TestPlugin>(&host_, &api_), PLINTH_OK);
     ASSERT_EQ(api_->device_open(0, &a_), PLINTH_OK) << api_->last_error_message();
     ASSERT_EQ(api_->device_open(0, &b_), PLINTH_OK);  // the same index again: another device
@@ -228,29 +223,13 @@ TEST_F(Adapter, GraphsRejectStreamsOfAnotherOpen) {
   EXPECT_EQ(api_->graph_launch(g, sb_), PLINTH_OK);
 }
 
-plinth_tensor_t f32(plinth_buffer_t b, int64_t n) {
-  plinth_tensor_t t{};
-  t.struct_size = sizeof t;
-  t.dtype = PLINTH_DTYPE_F32;
-  t.buffer = b;
-  t.ndim = 1;
-  t.dims[0] = n;
-  t.strides[0] = 4;
-  return t;
-}
-
 TEST_F(Adapter, OpLaunchRejectsTensorsOfAnotherOpen) {
   plinth_fill_params_t params{};
   params.struct_size = sizeof params;
   params.value = 2;
-  const plinth_tensor_t y = f32(bb_, 4);
-  const plinth_tensor_t* outs[] = {&y};
-  plinth_op_call_t call{};
-  call.struct_size = sizeof call;
-  call.op = PLINTH_OP_FILL;
-  call.outputs = outs;
-  call.num_outputs = 1;
-  call.params = &params;
+  const plinth_tensor_t y = sdk::test::f32(bb_, {4});
+  std::vector<const plinth_tensor_t*> ins, outs{&y};
+  const plinth_op_call_t call = sdk::test::make_call(PLINTH_OP_FILL, ins, outs, &params);
   expect_foreign(api_->op_launch(sa_, &call));
   EXPECT_EQ(api_->op_launch(sb_, &call), PLINTH_OK) << api_->last_error_message();
   // op_supports answers 0 with the reason as the message, and PLINTH_OK.
@@ -277,7 +256,7 @@ TEST_F(Adapter, RangesAndOverlapAreChecked) {
 
 TEST_F(Adapter, SecondInitKeepsStateAndHandles) {
   const plinth_plugin_api_t* again = nullptr;
-  const plinth_host_services_t second = host();
+  const plinth_host_services_t second = host_v1();
   ASSERT_EQ(sdk::plugin_init<TestPlugin>(&second, &again), PLINTH_OK);
   EXPECT_EQ(again, api_);
   unsigned char bytes[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -350,7 +329,7 @@ TEST(AdapterTable, OptionalHooksDecideOptionalEntries) {
 TEST(AdapterInit, RejectsBadHostsAndKeepsNothing) {
   const plinth_plugin_api_t* api = nullptr;
   EXPECT_EQ(sdk::plugin_init<Minimal>(nullptr, &api), PLINTH_ERROR_INVALID_ARGUMENT);
-  plinth_host_services_t h = host();
+  plinth_host_services_t h = host_v1();
   h.abi_major = 99;
   EXPECT_EQ(sdk::plugin_init<Minimal>(&h, &api), PLINTH_ERROR_INCOMPATIBLE_VERSION);
   ASSERT_NE(api, nullptr);

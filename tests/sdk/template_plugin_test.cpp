@@ -9,6 +9,7 @@
 
 #include "plinth/abi.h"
 #include "plinth/ops.h"
+#include "test_structs.hpp"
 
 namespace {
 
@@ -65,6 +66,24 @@ class TemplatePlugin : public ::testing::Test {
     return v;
   }
 
+  plinth_device_properties_t properties() {
+    plinth_device_properties_t props{};
+    props.struct_size = sizeof props;
+    EXPECT_EQ(api_->device_get_properties(device_, &props), PLINTH_OK);
+    return props;
+  }
+  // Allocates max_allocation-sized buffers until one fails (64 at most); *status is the last result.
+  std::vector<plinth_buffer_t> exhaust(const plinth_device_properties_t& props, plinth_status_t* status) {
+    std::vector<plinth_buffer_t> held;
+    *status = PLINTH_OK;
+    while (held.size() < 64 && *status == PLINTH_OK) {
+      plinth_buffer_t b = nullptr;
+      *status = try_alloc(props.max_allocation, PLINTH_MEMORY_DEVICE, 0, &b);
+      if (*status == PLINTH_OK) held.push_back(b);
+    }
+    return held;
+  }
+
   void* lib_ = nullptr;
   plinth_plugin_init_fn init_ = nullptr;
   const plinth_plugin_api_t* api_ = nullptr;
@@ -72,34 +91,8 @@ class TemplatePlugin : public ::testing::Test {
   plinth_stream_t stream_ = nullptr;
 };
 
-plinth_tensor_t f32(plinth_buffer_t b, std::vector<int64_t> dims, uint64_t offset = 0) {
-  plinth_tensor_t t{};
-  t.struct_size = sizeof t;
-  t.dtype = PLINTH_DTYPE_F32;
-  t.buffer = b;
-  t.offset = offset;
-  t.ndim = static_cast<uint32_t>(dims.size());
-  int64_t stride = 4;
-  for (int k = static_cast<int>(dims.size()) - 1; k >= 0; --k) {
-    t.dims[k] = dims[k];
-    t.strides[k] = stride;
-    stride *= dims[k];
-  }
-  return t;
-}
-
-plinth_op_call_t make_call(plinth_op_t op, std::vector<const plinth_tensor_t*>& ins,
-                           std::vector<const plinth_tensor_t*>& outs, const void* params = nullptr) {
-  plinth_op_call_t c{};
-  c.struct_size = sizeof c;
-  c.op = op;
-  c.inputs = ins.data();
-  c.outputs = outs.data();
-  c.num_inputs = static_cast<uint32_t>(ins.size());
-  c.num_outputs = static_cast<uint32_t>(outs.size());
-  c.params = params;
-  return c;
-}
+using plinth::sdk::test::f32;
+using plinth::sdk::test::make_call;
 
 TEST_F(TemplatePlugin, NegotiationAndProbe) {
   plinth_host_services_t v2{};
@@ -173,16 +166,9 @@ TEST_F(TemplatePlugin, BuffersOfEveryKindMapAndAccount) {
 }
 
 TEST_F(TemplatePlugin, OutOfMemoryLeavesDeviceUsable) {
-  plinth_device_properties_t props{};
-  props.struct_size = sizeof props;
-  ASSERT_EQ(api_->device_get_properties(device_, &props), PLINTH_OK);
-  std::vector<plinth_buffer_t> held;
+  const plinth_device_properties_t props = properties();
   plinth_status_t status = PLINTH_OK;
-  for (int i = 0; i < 64 && status == PLINTH_OK; ++i) {
-    plinth_buffer_t b = nullptr;
-    status = try_alloc(props.max_allocation, PLINTH_MEMORY_DEVICE, 0, &b);
-    if (status == PLINTH_OK) held.push_back(b);
-  }
+  const std::vector<plinth_buffer_t> held = exhaust(props, &status);
   EXPECT_EQ(status, PLINTH_ERROR_OUT_OF_MEMORY);
   EXPECT_EQ(held.size(), props.total_memory / props.max_allocation);
   for (plinth_buffer_t b : held) EXPECT_EQ(api_->buffer_free(b), PLINTH_OK);
@@ -192,14 +178,11 @@ TEST_F(TemplatePlugin, OutOfMemoryLeavesDeviceUsable) {
 
 // Each opened device has its own budget: filling one leaves a second open of index 0 untouched.
 TEST_F(TemplatePlugin, MemoryBudgetIsPerDevice) {
-  plinth_device_properties_t props{};
-  props.struct_size = sizeof props;
-  ASSERT_EQ(api_->device_get_properties(device_, &props), PLINTH_OK);
-  std::vector<plinth_buffer_t> held;
+  const plinth_device_properties_t props = properties();
+  plinth_status_t status = PLINTH_OK;
+  const std::vector<plinth_buffer_t> held = exhaust(props, &status);
+  ASSERT_EQ(status, PLINTH_ERROR_OUT_OF_MEMORY);
   plinth_buffer_t b = nullptr;
-  while (held.size() < 64 && try_alloc(props.max_allocation, PLINTH_MEMORY_DEVICE, 0, &b) == PLINTH_OK) {
-    held.push_back(b);
-  }
   plinth_device_t other = nullptr;
   ASSERT_EQ(api_->device_open(0, &other), PLINTH_OK);
   uint64_t free_bytes = 0, total = 0;
