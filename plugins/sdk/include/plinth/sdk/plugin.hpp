@@ -263,7 +263,8 @@ class PluginAdapter {
       for (std::size_t i = 0; i < std::min<std::size_t>(capacity, found.size()); ++i) {
         plinth_probe_entry_t e{};
         e.index = found[i].index;
-        e.usable = found[i].reason.empty() ? 1 : 0;
+        // abi.h: usable exactly when there is no reason, and a plugin-wide entry never is.
+        e.usable = found[i].reason.empty() && found[i].index != UINT32_MAX ? 1 : 0;
         copy_string(e.name, found[i].name);
         copy_string(e.reason, found[i].reason);
         auto* at =
