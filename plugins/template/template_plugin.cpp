@@ -1,178 +1,128 @@
 // The Plinth template backend: a complete core-level plugin whose "device" is ordinary host memory.
 //
-// Copy this file to start a backend. Everything a real device needs is here in its simplest honest
-// form: the entry point and version check, the probe, device properties, buffers of all three memory
-// kinds, in-order streams, events with timing, copies, and a few ops (COPY, FILL, ADD, SCALE on f32)
-// validated by sdk::parse_op_call. Replace the host-memory parts with your driver's calls; keep the
-// structure (every entry wrapped in sdk::guard, every handle checked through an sdk::HandleTable,
-// every struct read with sdk::read_struct and written with sdk::write_struct).
-//
-// Work executes synchronously at submission, under the stream's lock, so a stream's order is its
-// submission order and every recorded event is complete at once. A real device enqueues instead and
-// tracks completion (see docs/plugin-guide.md, "Streams and events").
-//
-// The only exported symbol is plinth_plugin_init; everything else has internal linkage.
+// Copy this file to start a backend. It has every part a real device needs in its simplest honest
+// form: probe, properties, buffers of all three memory kinds, in-order streams, events with timing,
+// copies and a few ops (COPY, FILL, ADD, SCALE on f32). The SDK adapter (plinth/sdk/plugin.hpp)
+// builds the ABI table around these hooks and does every argument, range, same-device and lifetime
+// check; what is left here is what a vendor replaces with driver calls. Work runs synchronously at
+// submission under the stream's lock, so every recorded event is complete at once; a real device
+// enqueues and tracks completion (docs/plugin-guide.md, "Streams and events").
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <optional>
 #include <string>
+#include <vector>
 
-#include "plinth/abi.h"
-#include "plinth/ops.h"
 #include "plinth/sdk/dtype.hpp"
-#include "plinth/sdk/handles.hpp"
-#include "plinth/sdk/log.hpp"
-#include "plinth/sdk/op_call.hpp"
-#include "plinth/sdk/status.hpp"
-#include "plinth/sdk/structs.hpp"
+#include "plinth/sdk/plugin.hpp"  // the adapter, with abi.h, op_call.hpp, status.hpp and structs.hpp
 
 namespace {
 
 namespace sdk = plinth::sdk;
 using Clock = std::chrono::steady_clock;
 
-// What the pretend device reports. The memory budget is enforced so that out-of-memory paths can be
-// tested; the bytes themselves are allocated lazily by the host's allocator.
-constexpr const char* kPluginName = "template";
-constexpr const char* kPluginVersion = "0.1.0";
+// What the pretend device reports. Each opened device has its own memory budget, enforced so that
+// out-of-memory paths can be tested; the bytes themselves are allocated lazily by the host's allocator.
 constexpr const char* kDeviceName = "template host device";
 constexpr uint64_t kTotalMemory = uint64_t{1} << 30;
 constexpr uint64_t kMaxAllocation = uint64_t{1} << 28;
 constexpr uint32_t kMinAlignment = 64;
 
-// ---- objects behind the opaque handles ----------------------------------------------------------
-
-struct Device {};  // one host "device"; two opens of index 0 give two independent Device objects
-
 struct AlignedDelete {
   std::size_t alignment;
-  void operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+  void operator()(std::byte* p) const noexcept { ::operator delete (p, std::align_val_t{alignment}); }
+};
+
+// Bytes held against one device's budget until destroyed, also when a later step of an allocation
+// throws. Reserving before allocating keeps concurrent allocations from overshooting the budget.
+struct Reservation {
+  Reservation(std::atomic<uint64_t>& counter, uint64_t n) : used(counter), bytes(n) {
+    if (used.fetch_add(n) + n > kTotalMemory) {
+      used.fetch_sub(n);
+      sdk::fail(PLINTH_ERROR_OUT_OF_MEMORY, std::to_string(n) + " bytes exceed the free device memory");
+    }
+  }
+  Reservation(const Reservation&) = delete;
+  ~Reservation() { used.fetch_sub(bytes); }
+  std::atomic<uint64_t>& used;  // the device's counter; the adapter frees buffers before devices
+  const uint64_t bytes;
 };
 
 struct Buffer {
-  const Device* device;
-  uint64_t size;
-  uint32_t memory_kind;
+  Buffer(std::atomic<uint64_t>& used, uint64_t size, std::size_t alignment)
+      : reservation(used, size),
+        bytes(static_cast<std::byte*>(::operator new (size, std::align_val_t{alignment})), {alignment}) {}
+  Reservation reservation;  // first: given back only after the bytes are freed
   std::unique_ptr<std::byte, AlignedDelete> bytes;
-  std::atomic<bool> mapped{false};
-  std::atomic<uint64_t>* used;  // the device's allocated-bytes counter, released on destruction
-
-  Buffer(const Device* d, uint64_t n, uint32_t kind, std::unique_ptr<std::byte, AlignedDelete> b,
-         std::atomic<uint64_t>* counter)
-      : device(d), size(n), memory_kind(kind), bytes(std::move(b)), used(counter) {}
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { used->fetch_sub(size); }
 };
 
 struct Stream {
-  const Device* device;
   std::mutex order;  // held while work runs: work submitted from many threads runs one at a time
 };
 
 struct Event {
-  const Device* device;
-  bool timing;
-  std::mutex mutex;
-  std::optional<Clock::time_point> recorded;  // empty until the first event_record
+  std::atomic<Clock::rep> recorded{0};  // ticks of the last record; read only once one was made
 };
 
-// The one plugin-state object (the only mutable state the plugin keeps; created by
-// plinth_plugin_init, destroyed by shutdown). Member order matters: the counter outlives the buffers.
-struct Plugin {
-  sdk::HostLog log;
-  std::atomic<uint64_t> used_bytes{0};
-  sdk::HandleTable<plinth_device_t, Device> devices{"device"};
-  sdk::HandleTable<plinth_buffer_t, Buffer> buffers{"buffer"};
-  sdk::HandleTable<plinth_stream_t, Stream> streams{"stream"};
-  sdk::HandleTable<plinth_event_t, Event> events{"event"};
-};
-
-std::unique_ptr<Plugin>& plugin_slot() {
-  static std::unique_ptr<Plugin> plugin;
-  return plugin;
-}
-
-Plugin& plugin() {
-  std::unique_ptr<Plugin>& p = plugin_slot();
-  if (!p) sdk::fail(PLINTH_ERROR_INVALID_STATE, "template plugin is not initialized (or already shut down)");
-  return *p;
-}
-
-void expect_same_device(const Device* a, const Device* b, const char* what) {
-  if (a != b) sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, std::string(what) + " belong to different devices");
-}
-
-// offset + size inside [0, limit), without overflow.
-void check_range(uint64_t offset, uint64_t size, uint64_t limit, const char* what) {
-  if (offset > limit || size > limit - offset) {
-    sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, std::string(what) + ": bytes [" + std::to_string(offset) + ", " +
-                                             std::to_string(offset) + "+" + std::to_string(size) +
-                                             ") lie outside the buffer of " + std::to_string(limit) + " bytes");
+// A tensor resolved to host memory, padded to 4 dims with leading 1s. Broadcast dims (extent 1 where
+// the output is larger) get stride 0, so one 4-deep loop over the output serves every operand.
+using Index = std::array<int64_t, PLINTH_MAX_DIMS>;
+struct Strided {
+  std::byte* base = nullptr;
+  Index strides{};
+  std::byte* at(const Index& i) const noexcept {
+    int64_t off = 0;
+    for (int k = 0; k < PLINTH_MAX_DIMS; ++k) off += i[k] * strides[k];
+    return base + off;
   }
+  float load(const Index& i) const noexcept {
+    float v;  // memcpy: a tensor's offset need not be 4-byte aligned
+    std::memcpy(&v, at(i), sizeof v);
+    return v;
+  }
+  void store(const Index& i, float v) const noexcept { std::memcpy(at(i), &v, sizeof v); }
+};
+
+Index padded_dims(const sdk::TensorView& t) {
+  Index d;
+  d.fill(1);
+  for (int k = 0; k < t.ndim; ++k) d[PLINTH_MAX_DIMS - t.ndim + k] = t.dims[k];
+  return d;
 }
 
-// ---- errors, lifetime and discovery -------------------------------------------------------------
-
-plinth_status_t shutdown() {
-  return sdk::guard([] { plugin_slot().reset(); });  // reclaims anything the host leaked
+Strided resolve(const sdk::TensorView& t, const Buffer& buffer) {
+  Strided s{buffer.bytes.get() + t.offset, {}};
+  const Index dims = padded_dims(t);
+  for (int k = 0; k < t.ndim; ++k) {
+    const int j = PLINTH_MAX_DIMS - t.ndim + k;
+    s.strides[j] = dims[j] == 1 ? 0 : t.strides[k];  // extent 1 never steps (and broadcasts)
+  }
+  return s;
 }
 
-plinth_status_t probe(plinth_probe_entry_t* entries, uint32_t capacity, uint32_t* out_count) {
-  return sdk::guard([&] {
-    sdk::require(out_count != nullptr, "probe: out_count is NULL");
-    sdk::require(entries != nullptr || capacity == 0, "probe: entries is NULL but capacity > 0");
-    *out_count = 1;
-    if (capacity == 0) return;
-    plinth_probe_entry_t entry{};
-    entry.index = 0;
-    entry.usable = 1;  // a real plugin says 0 here, with a reason, when the driver or device is missing
-    sdk::copy_string(entry.name, kDeviceName);
-    // With several devices, remember that a newer host's entries are larger: entry i starts at
-    // reinterpret_cast<std::byte*>(entries) + i * entries[0].struct_size, not at &entries[i].
-    sdk::write_struct(&entries[0], entry, sizeof(plinth_probe_entry_t), "probe entry");
-  });
+template <class F>
+void for_each_index(const Index& dims, F&& f) {
+  Index i{};
+  for (i[0] = 0; i[0] < dims[0]; ++i[0])
+    for (i[1] = 0; i[1] < dims[1]; ++i[1])
+      for (i[2] = 0; i[2] < dims[2]; ++i[2])
+        for (i[3] = 0; i[3] < dims[3]; ++i[3]) f(i);
 }
 
-plinth_status_t device_open(uint32_t index, plinth_device_t* out_device) {
-  return sdk::guard([&] {
-    sdk::require(out_device != nullptr, "device_open: out_device is NULL");
-    if (index != 0) {
-      sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "device_open: no device " + std::to_string(index) + " (the template has one)");
-    }
-    *out_device = plugin().devices.insert(std::make_unique<Device>());
-  });
-}
-
-plinth_status_t device_close(plinth_device_t device) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    const Device* d = &p.devices.get(device);
-    // Nothing is in flight (work runs at submission); reclaim what the host leaked on this device.
-    p.events.erase_if([d](const Event& e) { return e.device == d; });
-    p.streams.erase_if([d](const Stream& s) { return s.device == d; });
-    p.buffers.erase_if([d](const Buffer& b) { return b.device == d; });
-    p.devices.erase(device);
-  });
-}
-
-plinth_status_t device_get_properties(plinth_device_t device, plinth_device_properties_t* props) {
-  return sdk::guard([&] {
-    plugin().devices.get(device);
-    plinth_device_properties_t out{};
+// One opened device: two opens of index 0 are two Device objects, each with its own budget.
+class Device {
+ public:
+  void properties(plinth_device_properties_t& out) const {
     out.device_type = PLINTH_DEVICE_TYPE_VIRTUAL;
     sdk::copy_string(out.name, kDeviceName);
     sdk::copy_string(out.vendor, "Plinth template");
     sdk::copy_string(out.arch, "host");
-    sdk::copy_string(out.driver_version, "");
     out.total_memory = kTotalMemory;
     out.max_allocation = kMaxAllocation;
     out.max_op_range = kMaxAllocation;
@@ -182,426 +132,119 @@ plinth_status_t device_get_properties(plinth_device_t device, plinth_device_prop
     out.compute_units = 1;
     out.min_alignment = kMinAlignment;
     out.subgroup_size = 1;
-    sdk::write_struct(props, out, sizeof(plinth_device_properties_t), "device properties");
-  });
-}
+  }
 
-plinth_status_t device_memory_info(plinth_device_t device, uint64_t* out_free, uint64_t* out_total) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    p.devices.get(device);
-    sdk::require(out_free != nullptr && out_total != nullptr, "device_memory_info: NULL output pointer");
-    const uint64_t used = p.used_bytes.load();
-    *out_total = kTotalMemory;
-    *out_free = used < kTotalMemory ? kTotalMemory - used : 0;
-  });
-}
+  sdk::MemoryInfo memory_info() const {
+    const uint64_t used = used_.load();
+    return {used < kTotalMemory ? kTotalMemory - used : 0, kTotalMemory};
+  }
 
-// ---- buffers --------------------------------------------------------------------------------------
-
-plinth_status_t buffer_alloc(plinth_device_t device, const plinth_buffer_desc_t* desc, plinth_buffer_t* out_buffer) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    const Device* d = &p.devices.get(device);
-    sdk::require(out_buffer != nullptr, "buffer_alloc: out_buffer is NULL");
-    const plinth_buffer_desc_t in = sdk::read_struct(desc, plinth_buffer_desc_t{}, sizeof(plinth_buffer_desc_t), "buffer desc");
-    sdk::require(in.size > 0, "buffer_alloc: size is 0");
-    sdk::require((in.alignment & (in.alignment - 1)) == 0, "buffer_alloc: alignment is not a power of two");
-    if (in.memory_kind > PLINTH_MEMORY_SHARED) {
-      sdk::fail(PLINTH_ERROR_UNSUPPORTED, "buffer_alloc: unknown memory kind " + std::to_string(in.memory_kind));
+  std::unique_ptr<Buffer> alloc(const plinth_buffer_desc_t& desc) {
+    if (desc.size > kMaxAllocation) {
+      sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, std::to_string(desc.size) + " bytes exceed max_allocation");
     }
-    if (in.size > kMaxAllocation) {
-      sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "buffer_alloc: " + std::to_string(in.size) + " bytes exceed max_allocation " +
-                                               std::to_string(kMaxAllocation));
-    }
-    // Reserve the bytes against the budget first, so concurrent allocations cannot overshoot it.
-    if (p.used_bytes.fetch_add(in.size) + in.size > kTotalMemory) {
-      p.used_bytes.fetch_sub(in.size);
-      sdk::fail(PLINTH_ERROR_OUT_OF_MEMORY, "buffer_alloc: " + std::to_string(in.size) + " bytes exceed the free device memory");
-    }
-    const std::size_t alignment = std::max<std::size_t>(in.alignment, kMinAlignment);
-    auto* raw = static_cast<std::byte*>(::operator new(in.size, std::align_val_t{alignment}, std::nothrow));
-    if (raw == nullptr) {
-      p.used_bytes.fetch_sub(in.size);
-      sdk::fail(PLINTH_ERROR_OUT_OF_MEMORY, "buffer_alloc: host allocation of " + std::to_string(in.size) + " bytes failed");
-    }
-    std::unique_ptr<std::byte, AlignedDelete> bytes(raw, AlignedDelete{alignment});
-    *out_buffer = p.buffers.insert(std::make_unique<Buffer>(d, in.size, in.memory_kind, std::move(bytes), &p.used_bytes));
-  });
-}
+    // A failing host allocation throws std::bad_alloc, which the adapter reports as OUT_OF_MEMORY.
+    return std::make_unique<Buffer>(used_, desc.size, std::max<std::size_t>(desc.alignment, kMinAlignment));
+  }
+  void* map(Buffer& b, uint64_t offset, uint64_t) { return b.bytes.get() + offset; }
 
-plinth_status_t buffer_free(plinth_buffer_t buffer) {
-  return sdk::guard([&] { plugin().buffers.erase(buffer); });
-}
+  std::unique_ptr<Stream> create_stream() { return std::make_unique<Stream>(); }
+  std::unique_ptr<Event> create_event(bool) { return std::make_unique<Event>(); }
 
-plinth_status_t buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr) {
-  return sdk::guard([&] {
-    Buffer& b = plugin().buffers.get(buffer);
-    sdk::require(out_ptr != nullptr, "buffer_map: out_ptr is NULL");
-    check_range(offset, size, b.size, "buffer_map");
-    if (b.mapped.exchange(true)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "buffer_map: buffer is already mapped");
-    *out_ptr = b.bytes.get() + offset;
-  });
-}
-
-plinth_status_t buffer_unmap(plinth_buffer_t buffer) {
-  return sdk::guard([&] {
-    Buffer& b = plugin().buffers.get(buffer);
-    if (!b.mapped.exchange(false)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "buffer_unmap: buffer is not mapped");
-  });
-}
-
-// ---- streams and copies ---------------------------------------------------------------------------
-
-plinth_status_t stream_create(plinth_device_t device, uint32_t flags, plinth_stream_t* out_stream) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    const Device* d = &p.devices.get(device);
-    sdk::require(out_stream != nullptr, "stream_create: out_stream is NULL");
-    sdk::require(flags == 0, "stream_create: flags must be 0 in ABI v1");
-    auto stream = std::make_unique<Stream>();
-    stream->device = d;
-    *out_stream = p.streams.insert(std::move(stream));
-  });
-}
-
-plinth_status_t stream_destroy(plinth_stream_t stream) {
-  return sdk::guard([&] { plugin().streams.erase(stream); });
-}
-
-plinth_status_t stream_synchronize(plinth_stream_t stream) {
-  // Work ran when it was submitted; errors were returned then. A real device waits here and returns
-  // the first asynchronous error.
-  return sdk::guard([&] { plugin().streams.get(stream); });
-}
-
-plinth_status_t copy_host_to_buffer(plinth_stream_t stream, const void* src, plinth_buffer_t dst, uint64_t dst_offset,
-                                    uint64_t size) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Stream& s = p.streams.get(stream);
-    Buffer& b = p.buffers.get(dst);
-    expect_same_device(s.device, b.device, "copy_host_to_buffer: stream and dst");
-    sdk::require(src != nullptr || size == 0, "copy_host_to_buffer: src is NULL");
-    check_range(dst_offset, size, b.size, "copy_host_to_buffer: dst");
+  // Copies run at once under the stream's lock. A real device enqueues them and returns.
+  void copy_to_buffer(Stream& s, const void* src, Buffer& dst, uint64_t offset, uint64_t size) {
     std::lock_guard lock(s.order);
-    if (size > 0) std::memcpy(b.bytes.get() + dst_offset, src, size);
-  });
-}
-
-plinth_status_t copy_buffer_to_host(plinth_stream_t stream, plinth_buffer_t src, uint64_t src_offset, void* dst,
-                                    uint64_t size) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Stream& s = p.streams.get(stream);
-    Buffer& b = p.buffers.get(src);
-    expect_same_device(s.device, b.device, "copy_buffer_to_host: stream and src");
-    sdk::require(dst != nullptr || size == 0, "copy_buffer_to_host: dst is NULL");
-    check_range(src_offset, size, b.size, "copy_buffer_to_host: src");
+    std::memcpy(dst.bytes.get() + offset, src, size);
+  }
+  void copy_to_host(Stream& s, Buffer& src, uint64_t offset, void* dst, uint64_t size) {
     std::lock_guard lock(s.order);
-    if (size > 0) std::memcpy(dst, b.bytes.get() + src_offset, size);
-  });
-}
-
-plinth_status_t copy_buffer(plinth_stream_t stream, plinth_buffer_t src, uint64_t src_offset, plinth_buffer_t dst,
-                            uint64_t dst_offset, uint64_t size) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Stream& s = p.streams.get(stream);
-    Buffer& from = p.buffers.get(src);
-    Buffer& to = p.buffers.get(dst);
-    expect_same_device(s.device, from.device, "copy_buffer: stream and src");
-    expect_same_device(s.device, to.device, "copy_buffer: stream and dst");
-    check_range(src_offset, size, from.size, "copy_buffer: src");
-    check_range(dst_offset, size, to.size, "copy_buffer: dst");
-    if (&from == &to && size > 0 && src_offset < dst_offset + size && dst_offset < src_offset + size) {
-      sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "copy_buffer: source and destination regions overlap");
-    }
+    std::memcpy(dst, src.bytes.get() + offset, size);
+  }
+  void copy_buffer(Stream& s, Buffer& src, uint64_t src_offset, Buffer& dst, uint64_t dst_offset,
+                   uint64_t size) {
     std::lock_guard lock(s.order);
-    if (size > 0) std::memcpy(to.bytes.get() + dst_offset, from.bytes.get() + src_offset, size);
-  });
-}
+    std::memcpy(dst.bytes.get() + dst_offset, src.bytes.get() + src_offset, size);
+  }
 
-// ---- events ---------------------------------------------------------------------------------------
+  // Work ran when it was submitted and its errors were returned then, so waits have nothing to do.
+  // A real device waits here (and returns a stream's first asynchronous error).
+  void synchronize(Stream&) {}
+  void synchronize(Event&) {}
+  void wait(Stream&, Event&) {}
+  bool query(Event&) { return true; }
 
-plinth_status_t event_create(plinth_device_t device, uint32_t flags, plinth_event_t* out_event) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    const Device* d = &p.devices.get(device);
-    sdk::require(out_event != nullptr, "event_create: out_event is NULL");
-    sdk::require((flags & ~PLINTH_EVENT_FLAG_TIMING) == 0, "event_create: unknown flags");
-    auto event = std::make_unique<Event>();
-    event->device = d;
-    event->timing = (flags & PLINTH_EVENT_FLAG_TIMING) != 0;
-    *out_event = p.events.insert(std::move(event));
-  });
-}
-
-plinth_status_t event_destroy(plinth_event_t event) {
-  return sdk::guard([&] { plugin().events.erase(event); });
-}
-
-plinth_status_t event_record(plinth_event_t event, plinth_stream_t stream) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Event& e = p.events.get(event);
-    Stream& s = p.streams.get(stream);
-    expect_same_device(e.device, s.device, "event_record: event and stream");
+  void record(Event& e, Stream& s) {
     // Taking the stream's lock places the timestamp after all work submitted before this call.
     std::lock_guard order(s.order);
-    std::lock_guard lock(e.mutex);
-    e.recorded = Clock::now();
-  });
-}
+    e.recorded = Clock::now().time_since_epoch().count();
+  }
+  float elapsed_ms(Event& start, Event& end) {
+    return std::chrono::duration<float, std::milli>(Clock::duration(end.recorded - start.recorded)).count();
+  }
 
-plinth_status_t stream_wait_event(plinth_stream_t stream, plinth_event_t event) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Stream& s = p.streams.get(stream);
-    Event& e = p.events.get(event);
-    expect_same_device(e.device, s.device, "stream_wait_event: event and stream");
-    // Every recorded event is already complete here; a real device enqueues a wait instead.
-  });
-}
-
-plinth_status_t event_synchronize(plinth_event_t event) {
-  return sdk::guard([&] { plugin().events.get(event); });
-}
-
-plinth_status_t event_query(plinth_event_t event) {
-  return sdk::guard([&] { plugin().events.get(event); });
-}
-
-plinth_status_t event_elapsed_ms(plinth_event_t start, plinth_event_t end, float* out_ms) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Event& a = p.events.get(start);
-    Event& b = p.events.get(end);
-    sdk::require(out_ms != nullptr, "event_elapsed_ms: out_ms is NULL");
-    expect_same_device(a.device, b.device, "event_elapsed_ms: events");
-    sdk::require(a.timing && b.timing, "event_elapsed_ms: both events need PLINTH_EVENT_FLAG_TIMING");
-    std::optional<Clock::time_point> t0, t1;
-    {
-      std::lock_guard lock(a.mutex);
-      t0 = a.recorded;
-    }
-    {
-      std::lock_guard lock(b.mutex);
-      t1 = b.recorded;
-    }
-    sdk::require(t0.has_value() && t1.has_value(), "event_elapsed_ms: an event was never recorded");
-    *out_ms = std::chrono::duration<float, std::milli>(*t1 - *t0).count();
-  });
-}
-
-// ---- ops ------------------------------------------------------------------------------------------
-
-// Why this plugin does not run a valid call, or nothing if it does. Shared by op_supports and
-// op_launch so the two always agree.
-std::optional<std::string> unsupported_reason(const sdk::OpCall& call) {
-  switch (call.op) {
-    case PLINTH_OP_COPY:
-    case PLINTH_OP_FILL:
-    case PLINTH_OP_ADD:
-    case PLINTH_OP_SCALE:
-      break;
-    default:
+  // Why this device does not run a valid call ("" if it does); the adapter asks it for op_supports
+  // and before op_launch, so the two always agree.
+  std::string supports(const sdk::OpCall& call) const {
+    if (call.op != PLINTH_OP_COPY && call.op != PLINTH_OP_FILL && call.op != PLINTH_OP_ADD &&
+        call.op != PLINTH_OP_SCALE) {
       return std::string("the template implements only copy, fill, add and scale; ") + sdk::op_name(call.op) +
              " is left to a real backend";
+    }
+    for (int i = -1; i < call.num_inputs; ++i) {  // -1: the output
+      if (const sdk::TensorView* t = i < 0 ? &call.outputs[0] : call.input(i);
+          t && t->dtype != PLINTH_DTYPE_F32) {
+        return std::string(sdk::op_name(call.op)) + " is implemented for f32 only, not " +
+               sdk::dtype_name(t->dtype);
+      }
+    }
+    return {};
   }
-  auto check = [&](const sdk::TensorView& t) -> std::optional<std::string> {
-    if (t.dtype == PLINTH_DTYPE_F32) return std::nullopt;
-    return std::string(sdk::op_name(call.op)) + " is implemented for f32 only, not " + sdk::dtype_name(t.dtype);
-  };
-  for (int i = 0; i < call.num_inputs; ++i) {
-    if (const sdk::TensorView* t = call.input(i)) {
-      if (auto reason = check(*t)) return reason;
+
+  // The kernels. Elementwise in one pass, so y aliasing an input exactly (allowed for add and scale)
+  // reads each element before writing it.
+  void launch(Stream& s, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
+    std::lock_guard lock(s.order);
+    const Strided y = resolve(call.outputs[0], *buffers.outputs[0]);
+    const Index dims = padded_dims(call.outputs[0]);
+    auto in = [&](int i) { return resolve(call.inputs[i], *buffers.inputs[i]); };
+    switch (call.op) {
+      case PLINTH_OP_COPY:
+        for_each_index(dims, [&, x = in(0)](const Index& i) { y.store(i, x.load(i)); });
+        break;
+      case PLINTH_OP_FILL:
+        for_each_index(
+            dims, [&, v = static_cast<float>(call.params.fill.value)](const Index& i) { y.store(i, v); });
+        break;
+      case PLINTH_OP_ADD:
+        for_each_index(dims,
+                       [&, a = in(0), b = in(1)](const Index& i) { y.store(i, a.load(i) + b.load(i)); });
+        break;
+      case PLINTH_OP_SCALE: {
+        const plinth_scale_params_t p = call.params.scale;
+        for_each_index(dims, [&, x = in(0)](const Index& i) { y.store(i, x.load(i) * p.scale + p.bias); });
+        break;
+      }
+      default: sdk::fail(PLINTH_ERROR_INTERNAL, "op was not screened by supports()");
     }
   }
-  for (int i = 0; i < call.num_outputs; ++i) {
-    if (auto reason = check(call.outputs[i])) return reason;
-  }
-  return std::nullopt;
-}
 
-// A tensor resolved to host memory, padded to 4 dims with leading 1s. Broadcast dims (extent 1 where
-// the output is larger) get stride 0, so one 4-deep loop over the output serves every operand.
-struct Strided {
-  std::byte* base = nullptr;
-  std::array<int64_t, PLINTH_MAX_DIMS> strides{};
-
-  float load(const std::array<int64_t, PLINTH_MAX_DIMS>& i) const noexcept {
-    float v;  // memcpy: a tensor's offset need not be 4-byte aligned
-    std::memcpy(&v, at(i), sizeof v);
-    return v;
-  }
-  void store(const std::array<int64_t, PLINTH_MAX_DIMS>& i, float v) const noexcept { std::memcpy(at(i), &v, sizeof v); }
-  std::byte* at(const std::array<int64_t, PLINTH_MAX_DIMS>& i) const noexcept {
-    int64_t off = 0;
-    for (int k = 0; k < PLINTH_MAX_DIMS; ++k) off += i[k] * strides[k];
-    return base + off;
-  }
+ private:
+  std::atomic<uint64_t> used_{0};  // bytes of this device's live buffers
 };
 
-std::array<int64_t, PLINTH_MAX_DIMS> padded_dims(const sdk::TensorView& t) {
-  std::array<int64_t, PLINTH_MAX_DIMS> d;
-  d.fill(1);
-  for (int k = 0; k < t.ndim; ++k) d[PLINTH_MAX_DIMS - t.ndim + k] = t.dims[k];
-  return d;
-}
-
-Strided resolve(Plugin& p, const sdk::TensorView& t) {
-  Strided s;
-  s.base = p.buffers.get(t.buffer).bytes.get() + t.offset;
-  const auto dims = padded_dims(t);
-  for (int k = 0; k < t.ndim; ++k) {
-    const int j = PLINTH_MAX_DIMS - t.ndim + k;
-    s.strides[j] = dims[j] == 1 ? 0 : t.strides[k];  // extent 1 never steps (and broadcasts)
-  }
-  return s;
-}
-
-template <class F>
-void for_each_index(const std::array<int64_t, PLINTH_MAX_DIMS>& dims, F&& f) {
-  std::array<int64_t, PLINTH_MAX_DIMS> i{};
-  for (i[0] = 0; i[0] < dims[0]; ++i[0])
-    for (i[1] = 0; i[1] < dims[1]; ++i[1])
-      for (i[2] = 0; i[2] < dims[2]; ++i[2])
-        for (i[3] = 0; i[3] < dims[3]; ++i[3]) f(i);
-}
-
-// The kernels. Elementwise in one pass, so y aliasing an input exactly (allowed for add and scale)
-// reads each element before writing it.
-void run(Plugin& p, const sdk::OpCall& call) {
-  const Strided y = resolve(p, call.outputs[0]);
-  const auto dims = padded_dims(call.outputs[0]);
-  switch (call.op) {
-    case PLINTH_OP_COPY: {
-      const Strided x = resolve(p, call.inputs[0]);
-      for_each_index(dims, [&](const auto& i) { y.store(i, x.load(i)); });
-      break;
-    }
-    case PLINTH_OP_FILL: {
-      const auto value = static_cast<float>(call.params.fill.value);
-      for_each_index(dims, [&](const auto& i) { y.store(i, value); });
-      break;
-    }
-    case PLINTH_OP_ADD: {
-      const Strided a = resolve(p, call.inputs[0]);
-      const Strided b = resolve(p, call.inputs[1]);
-      for_each_index(dims, [&](const auto& i) { y.store(i, a.load(i) + b.load(i)); });
-      break;
-    }
-    case PLINTH_OP_SCALE: {
-      const Strided x = resolve(p, call.inputs[0]);
-      const float scale = call.params.scale.scale;
-      const float bias = call.params.scale.bias;
-      for_each_index(dims, [&](const auto& i) { y.store(i, x.load(i) * scale + bias); });
-      break;
-    }
-    default:
-      sdk::fail(PLINTH_ERROR_INTERNAL, "run: op was not screened by unsupported_reason");
-  }
-}
-
-plinth_status_t op_supports(plinth_device_t device, const plinth_op_call_t* call, uint32_t* out_supported) {
-  return sdk::guard([&] {
-    plugin().devices.get(device);
-    sdk::require(out_supported != nullptr, "op_supports: out_supported is NULL");
-    *out_supported = 0;
-    std::optional<std::string> reason;
-    try {
-      const sdk::OpCall parsed = sdk::parse_op_call(call, {});  // no buffers in a query
-      reason = unsupported_reason(parsed);
-    } catch (const sdk::Error& e) {
-      if (e.status() != PLINTH_ERROR_UNSUPPORTED) throw;  // a malformed call is an error
-      reason = e.what();                                  // an unknown op id is "not supported"
-    }
-    if (reason) {
-      sdk::set_last_error(PLINTH_ERROR_UNSUPPORTED, *reason);  // the answer's reason; status stays OK
-      return;
-    }
-    *out_supported = 1;
-  });
-}
-
-plinth_status_t op_launch(plinth_stream_t stream, const plinth_op_call_t* call) {
-  return sdk::guard([&] {
-    Plugin& p = plugin();
-    Stream& s = p.streams.get(stream);
-    // Every buffer must be live and on the stream's device; parse_op_call checks each tensor's range.
-    const sdk::OpCall parsed = sdk::parse_op_call(call, [&](plinth_buffer_t handle) {
-      const Buffer& b = p.buffers.get(handle);
-      expect_same_device(s.device, b.device, "op_launch: stream and tensor buffer");
-      return b.size;
-    });
-    if (auto reason = unsupported_reason(parsed)) sdk::fail(PLINTH_ERROR_UNSUPPORTED, *reason);
-    std::lock_guard lock(s.order);
-    run(p, parsed);
-  });
-}
-
-// ---- the function table ---------------------------------------------------------------------------
-
-// Immutable; entries left NULL are optional ones the core emulates (graphs).
-const plinth_plugin_api_t kApi = {
-    .struct_size = sizeof(plinth_plugin_api_t),
-    .abi_major = PLINTH_ABI_VERSION_MAJOR,
-    .next = nullptr,
-    .abi_minor = PLINTH_ABI_VERSION_MINOR,
-    .reserved0 = 0,
-    .name = kPluginName,
-    .version = kPluginVersion,
-    .last_error_message = sdk::last_error_message,
-    .last_error_vendor_code = sdk::last_error_vendor_code,
-    .shutdown = shutdown,
-    .probe = probe,
-    .device_open = device_open,
-    .device_close = device_close,
-    .device_get_properties = device_get_properties,
-    .device_memory_info = device_memory_info,
-    .buffer_alloc = buffer_alloc,
-    .buffer_free = buffer_free,
-    .buffer_map = buffer_map,
-    .buffer_unmap = buffer_unmap,
-    .stream_create = stream_create,
-    .stream_destroy = stream_destroy,
-    .stream_synchronize = stream_synchronize,
-    .copy_host_to_buffer = copy_host_to_buffer,
-    .copy_buffer_to_host = copy_buffer_to_host,
-    .copy_buffer = copy_buffer,
-    .event_create = event_create,
-    .event_destroy = event_destroy,
-    .event_record = event_record,
-    .stream_wait_event = stream_wait_event,
-    .event_synchronize = event_synchronize,
-    .event_query = event_query,
-    .event_elapsed_ms = event_elapsed_ms,
-    .graph_begin_capture = nullptr,
-    .graph_end_capture = nullptr,
-    .graph_launch = nullptr,
-    .graph_destroy = nullptr,
-    .op_supports = op_supports,
-    .op_launch = op_launch,
+// The plugin-wide part: discovery and opening. The adapter keeps one per initialization.
+struct TemplatePlugin {
+  static constexpr const char* kName = "template";
+  static constexpr const char* kVersion = "0.1.0";
+  using Device = ::Device;  // the adapter takes Buffer, Stream and Event from its hooks
+  // A real plugin lists an unusable device with a reason when its driver or hardware is missing.
+  std::vector<sdk::ProbeInfo> probe() const { return {{0, kDeviceName, ""}}; }
+  std::unique_ptr<Device> open(uint32_t) { return std::make_unique<Device>(); }
 };
 
 }  // namespace
 
-// The single exported symbol. The table is returned even on a version mismatch so the host can name
-// the plugin in its message (abi.h); no entry is usable then.
 extern "C" PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_host_services_t* host,
                                                                    const plinth_plugin_api_t** out_api) {
-  if (out_api == nullptr) {
-    sdk::set_last_error(PLINTH_ERROR_INVALID_ARGUMENT, "plinth_plugin_init: out_api is NULL");
-    return PLINTH_ERROR_INVALID_ARGUMENT;
-  }
-  *out_api = &kApi;
-  const plinth_status_t status = sdk::check_host(host);
-  if (status != PLINTH_OK) return status;
-  return sdk::guard([&] {
-    std::unique_ptr<Plugin>& p = plugin_slot();
-    if (!p) p = std::make_unique<Plugin>();  // a second init without shutdown keeps the state
-    p->log.set(host);
-    p->log(PLINTH_LOG_DEBUG, std::string("template plugin ") + kPluginVersion + " initialized");
-  });
+  return sdk::plugin_init<TemplatePlugin>(host, out_api);
 }

@@ -7,17 +7,12 @@
 
 #include "plinth/sdk/log.hpp"
 #include "plinth/sdk/status.hpp"
+#include "test_structs.hpp"
 
 namespace plinth::sdk {
 namespace {
 
-plinth_host_services_t host_v1() {
-  plinth_host_services_t h{};
-  h.struct_size = sizeof h;
-  h.abi_major = PLINTH_ABI_VERSION_MAJOR;
-  h.abi_minor = PLINTH_ABI_VERSION_MINOR;
-  return h;
-}
+using test::host_v1;
 
 TEST(CheckHost, AcceptsSameMajorAnyMinor) {
   plinth_host_services_t h = host_v1();

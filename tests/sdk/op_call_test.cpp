@@ -12,33 +12,12 @@
 #include "plinth/sdk/dtype.hpp"
 #include "plinth/sdk/op_call.hpp"
 #include "plinth/sdk/status.hpp"
+#include "test_structs.hpp"
 
 namespace plinth::sdk {
 namespace {
 
-// A dense row-major tensor descriptor (rows of blocks for quantized dtypes).
-plinth_tensor_t tensor(plinth_dtype_t dtype, std::vector<int64_t> dims, uint64_t offset = 0,
-                       plinth_buffer_t buffer = nullptr) {
-  plinth_tensor_t t{};
-  t.struct_size = sizeof t;
-  t.dtype = dtype;
-  t.buffer = buffer;
-  t.offset = offset;
-  t.ndim = static_cast<uint32_t>(dims.size());
-  const DtypeLayout layout = dtype_layout(dtype);
-  int64_t stride = layout.block_bytes;
-  for (int k = static_cast<int>(dims.size()) - 1; k >= 0; --k) {
-    t.dims[k] = dims[k];
-    if (layout.block_elems > 1 && k == static_cast<int>(dims.size()) - 1) {
-      t.strides[k] = 0;  // ignored for quantized dtypes
-      stride = dims[k] / layout.block_elems * layout.block_bytes;
-    } else {
-      t.strides[k] = stride;
-      stride *= dims[k];
-    }
-  }
-  return t;
-}
+using test::tensor;
 
 constexpr plinth_dtype_t F32 = PLINTH_DTYPE_F32;
 constexpr plinth_dtype_t F16 = PLINTH_DTYPE_F16;
@@ -68,14 +47,7 @@ struct Call {
     out_ptrs.clear();
     for (auto& t : inputs) in_ptrs.push_back(t ? &*t : nullptr);
     for (auto& t : outputs) out_ptrs.push_back(&t);
-    raw = {};
-    raw.struct_size = sizeof raw;
-    raw.op = op;
-    raw.inputs = in_ptrs.data();
-    raw.outputs = out_ptrs.data();
-    raw.num_inputs = static_cast<uint32_t>(in_ptrs.size());
-    raw.num_outputs = static_cast<uint32_t>(out_ptrs.size());
-    raw.params = params;
+    raw = test::make_call(op, in_ptrs, out_ptrs, params);
     return &raw;
   }
   plinth_tensor_t& in(int i) { return *inputs[i]; }

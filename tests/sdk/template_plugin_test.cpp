@@ -9,6 +9,7 @@
 
 #include "plinth/abi.h"
 #include "plinth/ops.h"
+#include "test_structs.hpp"
 
 namespace {
 
@@ -65,6 +66,24 @@ class TemplatePlugin : public ::testing::Test {
     return v;
   }
 
+  plinth_device_properties_t properties() {
+    plinth_device_properties_t props{};
+    props.struct_size = sizeof props;
+    EXPECT_EQ(api_->device_get_properties(device_, &props), PLINTH_OK);
+    return props;
+  }
+  // Allocates max_allocation-sized buffers until one fails (64 at most); *status is the last result.
+  std::vector<plinth_buffer_t> exhaust(const plinth_device_properties_t& props, plinth_status_t* status) {
+    std::vector<plinth_buffer_t> held;
+    *status = PLINTH_OK;
+    while (held.size() < 64 && *status == PLINTH_OK) {
+      plinth_buffer_t b = nullptr;
+      *status = try_alloc(props.max_allocation, PLINTH_MEMORY_DEVICE, 0, &b);
+      if (*status == PLINTH_OK) held.push_back(b);
+    }
+    return held;
+  }
+
   void* lib_ = nullptr;
   plinth_plugin_init_fn init_ = nullptr;
   const plinth_plugin_api_t* api_ = nullptr;
@@ -72,34 +91,8 @@ class TemplatePlugin : public ::testing::Test {
   plinth_stream_t stream_ = nullptr;
 };
 
-plinth_tensor_t f32(plinth_buffer_t b, std::vector<int64_t> dims, uint64_t offset = 0) {
-  plinth_tensor_t t{};
-  t.struct_size = sizeof t;
-  t.dtype = PLINTH_DTYPE_F32;
-  t.buffer = b;
-  t.offset = offset;
-  t.ndim = static_cast<uint32_t>(dims.size());
-  int64_t stride = 4;
-  for (int k = static_cast<int>(dims.size()) - 1; k >= 0; --k) {
-    t.dims[k] = dims[k];
-    t.strides[k] = stride;
-    stride *= dims[k];
-  }
-  return t;
-}
-
-plinth_op_call_t make_call(plinth_op_t op, std::vector<const plinth_tensor_t*>& ins,
-                           std::vector<const plinth_tensor_t*>& outs, const void* params = nullptr) {
-  plinth_op_call_t c{};
-  c.struct_size = sizeof c;
-  c.op = op;
-  c.inputs = ins.data();
-  c.outputs = outs.data();
-  c.num_inputs = static_cast<uint32_t>(ins.size());
-  c.num_outputs = static_cast<uint32_t>(outs.size());
-  c.params = params;
-  return c;
-}
+using plinth::sdk::test::f32;
+using plinth::sdk::test::make_call;
 
 TEST_F(TemplatePlugin, NegotiationAndProbe) {
   plinth_host_services_t v2{};
@@ -173,21 +166,48 @@ TEST_F(TemplatePlugin, BuffersOfEveryKindMapAndAccount) {
 }
 
 TEST_F(TemplatePlugin, OutOfMemoryLeavesDeviceUsable) {
-  plinth_device_properties_t props{};
-  props.struct_size = sizeof props;
-  ASSERT_EQ(api_->device_get_properties(device_, &props), PLINTH_OK);
-  std::vector<plinth_buffer_t> held;
+  const plinth_device_properties_t props = properties();
   plinth_status_t status = PLINTH_OK;
-  for (int i = 0; i < 64 && status == PLINTH_OK; ++i) {
-    plinth_buffer_t b = nullptr;
-    status = try_alloc(props.max_allocation, PLINTH_MEMORY_DEVICE, 0, &b);
-    if (status == PLINTH_OK) held.push_back(b);
-  }
+  const std::vector<plinth_buffer_t> held = exhaust(props, &status);
   EXPECT_EQ(status, PLINTH_ERROR_OUT_OF_MEMORY);
   EXPECT_EQ(held.size(), props.total_memory / props.max_allocation);
   for (plinth_buffer_t b : held) EXPECT_EQ(api_->buffer_free(b), PLINTH_OK);
   plinth_buffer_t b = alloc(props.max_allocation);
   EXPECT_EQ(api_->buffer_free(b), PLINTH_OK);
+}
+
+// Each opened device has its own budget: filling one leaves a second open of index 0 untouched.
+TEST_F(TemplatePlugin, MemoryBudgetIsPerDevice) {
+  const plinth_device_properties_t props = properties();
+  plinth_status_t status = PLINTH_OK;
+  const std::vector<plinth_buffer_t> held = exhaust(props, &status);
+  ASSERT_EQ(status, PLINTH_ERROR_OUT_OF_MEMORY);
+  plinth_buffer_t b = nullptr;
+  plinth_device_t other = nullptr;
+  ASSERT_EQ(api_->device_open(0, &other), PLINTH_OK);
+  uint64_t free_bytes = 0, total = 0;
+  ASSERT_EQ(api_->device_memory_info(other, &free_bytes, &total), PLINTH_OK);
+  EXPECT_EQ(free_bytes, total);
+  plinth_buffer_desc_t desc{};
+  desc.struct_size = sizeof desc;
+  desc.size = props.max_allocation;
+  EXPECT_EQ(api_->buffer_alloc(other, &desc, &b), PLINTH_OK) << api_->last_error_message();
+  EXPECT_EQ(api_->device_close(other), PLINTH_OK);  // reclaims b
+  for (plinth_buffer_t h : held) EXPECT_EQ(api_->buffer_free(h), PLINTH_OK);
+}
+
+// A buffer of one device with a stream of another open of the same index is INVALID_ARGUMENT.
+TEST_F(TemplatePlugin, SecondOpenOfTheSameIndexIsAnotherDevice) {
+  plinth_device_t other = nullptr;
+  ASSERT_EQ(api_->device_open(0, &other), PLINTH_OK);
+  plinth_stream_t foreign = nullptr;
+  ASSERT_EQ(api_->stream_create(other, 0, &foreign), PLINTH_OK);
+  plinth_buffer_t b = alloc(64);
+  std::vector<float> v(16, 1.0f);
+  EXPECT_EQ(api_->copy_host_to_buffer(foreign, v.data(), b, 0, 64), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->copy_buffer_to_host(foreign, b, 0, v.data(), 64), PLINTH_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->device_close(other), PLINTH_OK);
+  EXPECT_EQ(api_->copy_host_to_buffer(stream_, v.data(), b, 0, 64), PLINTH_OK);
 }
 
 TEST_F(TemplatePlugin, CopiesAndRanges) {
@@ -197,7 +217,7 @@ TEST_F(TemplatePlugin, CopiesAndRanges) {
   ASSERT_EQ(api_->copy_buffer(stream_, a, 0, b, 16, 16), PLINTH_OK);
   EXPECT_EQ(download(b, 4, 16), (std::vector<float>{1, 2, 3, 4}));
   EXPECT_EQ(api_->copy_buffer(stream_, a, 0, a, 8, 16), PLINTH_ERROR_INVALID_ARGUMENT);  // overlap
-  EXPECT_EQ(api_->copy_buffer(stream_, a, 0, a, 16, 16), PLINTH_OK);                   // adjacent is fine
+  EXPECT_EQ(api_->copy_buffer(stream_, a, 0, a, 16, 16), PLINTH_OK);                     // adjacent is fine
   EXPECT_EQ(api_->copy_buffer(stream_, a, 60, b, 0, 8), PLINTH_ERROR_OUT_OF_RANGE);
   float x = 0;
   EXPECT_EQ(api_->copy_host_to_buffer(stream_, &x, a, 62, 4), PLINTH_ERROR_OUT_OF_RANGE);
@@ -309,7 +329,8 @@ TEST_F(TemplatePlugin, OpSupportsAnswersWithReasons) {
   call = make_call(PLINTH_OP_SILU, one, outs);
   ASSERT_EQ(api_->op_supports(device_, &call, &supported), PLINTH_OK);
   EXPECT_EQ(supported, 0u);
-  EXPECT_NE(std::string(api_->last_error_message()).find("silu is left to a real backend"), std::string::npos);
+  EXPECT_NE(std::string(api_->last_error_message()).find("silu is left to a real backend"),
+            std::string::npos);
 
   call.op = 1000;  // unknown op ids are "not supported", not an error
   ASSERT_EQ(api_->op_supports(device_, &call, &supported), PLINTH_OK);
@@ -325,7 +346,8 @@ TEST_F(TemplatePlugin, OpSupportsAnswersWithReasons) {
   x.buffer = y.buffer = buf;
   call = make_call(PLINTH_OP_SILU, one, outs);
   EXPECT_EQ(api_->op_launch(stream_, &call), PLINTH_ERROR_UNSUPPORTED);
-  EXPECT_NE(std::string(api_->last_error_message()).find("silu is left to a real backend"), std::string::npos);
+  EXPECT_NE(std::string(api_->last_error_message()).find("silu is left to a real backend"),
+            std::string::npos);
   EXPECT_EQ(api_->buffer_free(buf), PLINTH_OK);
 }
 

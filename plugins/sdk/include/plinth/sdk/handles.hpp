@@ -21,9 +21,11 @@ class HandleTable {
   // Takes ownership of `object` and returns its handle.
   Handle insert(std::unique_ptr<T> object) {
     std::lock_guard lock(mutex_);
-    Handle handle = reinterpret_cast<Handle>(object.get());
-    objects_.emplace(static_cast<const void*>(handle), std::move(object));
-    return handle;
+    const void* key = object.get();
+    // The handle is read back from the stored entry, not kept from before the move: GCC 12 cannot
+    // see that a fresh address never collides and warns (use-after-free) about the other form.
+    const auto it = objects_.emplace(key, std::move(object)).first;
+    return reinterpret_cast<Handle>(it->second.get());
   }
 
   // The object behind `handle`; INVALID_ARGUMENT if it is NULL or not live. The reference stays valid
