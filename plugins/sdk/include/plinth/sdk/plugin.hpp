@@ -61,6 +61,7 @@
 #include "plinth/sdk/handles.hpp"
 #include "plinth/sdk/log.hpp"
 #include "plinth/sdk/op_call.hpp"
+#include "plinth/sdk/probe.hpp"
 #include "plinth/sdk/status.hpp"
 #include "plinth/sdk/structs.hpp"
 
@@ -253,23 +254,16 @@ class PluginAdapter {
     return entry("probe", [&] {
       require(out_count != nullptr, "out_count is NULL");
       require(entries != nullptr || capacity == 0, "entries is NULL with capacity > 0");
-      // A newer host's entries are larger: element i starts at i * entries[0].struct_size.
-      const std::size_t stride = capacity > 0 ? entries[0].struct_size : 0;
-      if (capacity > 0 && stride < sizeof(plinth_probe_entry_t)) {
-        fail(PLINTH_ERROR_INVALID_ARGUMENT,
-             "entries[0].struct_size " + std::to_string(stride) + " is smaller than its v1 size");
-      }
       const std::vector<ProbeInfo> found = state().impl.probe();
       for (std::size_t i = 0; i < std::min<std::size_t>(capacity, found.size()); ++i) {
         plinth_probe_entry_t e{};
+        e.struct_size = sizeof e;
         e.index = found[i].index;
         // abi.h: usable exactly when there is no reason, and a plugin-wide entry never is.
         e.usable = found[i].reason.empty() && found[i].index != UINT32_MAX ? 1 : 0;
         copy_string(e.name, found[i].name);
         copy_string(e.reason, found[i].reason);
-        auto* at =
-            reinterpret_cast<plinth_probe_entry_t*>(reinterpret_cast<std::byte*>(entries) + i * stride);
-        write_struct(at, e, sizeof e, "probe entry");
+        write_probe_entry(entries, static_cast<uint32_t>(i), e);  // at the host's stride
       }
       *out_count = static_cast<uint32_t>(found.size());
     });

@@ -15,7 +15,7 @@ namespace plinth::sdk {
 inline void write_probe_entry(plinth_probe_entry_t* entries, uint32_t i, const plinth_probe_entry_t& entry) {
   const std::size_t stride = entries[0].struct_size;
   if (stride < sizeof(plinth_probe_entry_t)) {
-    fail(PLINTH_ERROR_INVALID_ARGUMENT, "probe: entries[0].struct_size " + std::to_string(stride) +
+    fail(PLINTH_ERROR_INVALID_ARGUMENT, "entries[0].struct_size " + std::to_string(stride) +
                                             " is below the v1.0 size " +
                                             std::to_string(sizeof(plinth_probe_entry_t)));
   }
