@@ -1,6 +1,7 @@
 #include <bit>
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include "plinth/error.hpp"
 #include "state.hpp"

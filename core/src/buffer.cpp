@@ -1,6 +1,7 @@
 #include "plinth/buffer.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include "plinth/device.hpp"
 #include "plinth/error.hpp"

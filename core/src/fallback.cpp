@@ -3,6 +3,7 @@
 // silent. The executor calls this with the stream's mutex held, so no other work on the stream
 // slips in between reading the operands back and writing the results.
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include <algorithm>
 #include <map>

@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 
+#include <boost/dll/shared_library.hpp>
 #include <boost/dll/shared_library_load_mode.hpp>
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include "plinth/abi_lists.h"
 #include "plinth/error.hpp"
@@ -92,7 +94,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   // "bad file descriptor" for every failure, whatever the real reason. The reason is the loader's
   // own message, which Boost leaves in dlerror() (its throwing overload reads it the same way).
   boost::dll::fs::error_code load_error;
-  lib->library_.load(key, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
+  lib->library_ = std::make_unique<boost::dll::shared_library>();
+  lib->library_->load(key, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
   if (load_error) {
     const char* why = dlerror();
     std::string_view reason = why != nullptr ? why : "the dynamic loader gave no reason";
@@ -101,10 +104,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     if (reason.starts_with(prefix)) reason.remove_prefix(prefix.size());
     throw PluginRejected{fmt::format("not loadable: {}", reason)};
   }
-  if (!lib->library_.has(PLINTH_PLUGIN_ENTRY_NAME)) {
+  if (!lib->library_->has(PLINTH_PLUGIN_ENTRY_NAME)) {
     throw PluginRejected{fmt::format("not a Plinth plugin: no exported symbol '{}'", PLINTH_PLUGIN_ENTRY_NAME)};
   }
-  auto init = lib->library_.get<plinth_status_t(const plinth_host_services_t*, const plinth_plugin_api_t**)>(
+  auto init = lib->library_->get<plinth_status_t(const plinth_host_services_t*, const plinth_plugin_api_t**)>(
       PLINTH_PLUGIN_ENTRY_NAME);
 
   lib->host_.struct_size = sizeof(plinth_host_services_t);

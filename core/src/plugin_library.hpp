@@ -10,10 +10,16 @@
 #include <string>
 #include <vector>
 
-#include <boost/dll/shared_library.hpp>
-#include <spdlog/logger.h>
-
 #include "plinth/abi.h"
+
+// Boost.DLL's and spdlog's headers cost every core file that sees this one seconds of compile
+// time; only the files that load libraries or log include them.
+namespace boost::dll {
+class shared_library;
+}
+namespace spdlog {
+class logger;
+}
 
 namespace plinth::detail {
 
@@ -46,7 +52,7 @@ class PluginLibrary {
   static void log_callback(void* user_data, int32_t level, const char* message) noexcept;
 
   std::filesystem::path path_;
-  boost::dll::shared_library library_;
+  std::unique_ptr<boost::dll::shared_library> library_;  // unloaded after ~PluginLibrary's shutdown
   plinth_host_services_t host_{};
   plinth_plugin_api_t table_{};
   uint32_t table_size_ = 0;

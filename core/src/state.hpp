@@ -13,13 +13,15 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "plinth/allocator.hpp"
 #include "plinth/device.hpp"
 #include "plinth/op_call.hpp"
 #include "plinth/validation.hpp"
 #include "plugin_library.hpp"
+
+namespace spdlog {
+class logger;  // spdlog/logger.h only where a file logs: it is costly to compile
+}
 
 namespace plinth::detail {
 

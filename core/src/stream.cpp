@@ -1,6 +1,7 @@
 #include "plinth/stream.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
 
 #include "executor.hpp"
 #include "plinth/buffer.hpp"
