@@ -27,8 +27,8 @@ namespace {
 namespace sdk = plinth::sdk;
 using Clock = std::chrono::steady_clock;
 
-// What the pretend device reports. Each opened device has its own memory budget, enforced so that
-// out-of-memory paths can be tested; the bytes themselves are allocated lazily by the host's allocator.
+// What the pretend device reports. Each probe index has a memory budget shared by every open of it
+// (enforced, so out-of-memory paths can be tested); the bytes are allocated lazily by the host.
 constexpr const char* kDeviceName = "template host device";
 constexpr uint64_t kTotalMemory = uint64_t{1} << 30;
 constexpr uint64_t kMaxAllocation = uint64_t{1} << 28;
@@ -115,9 +115,10 @@ void for_each_index(const Index& dims, F&& f) {
         for (i[3] = 0; i[3] < dims[3]; ++i[3]) f(i);
 }
 
-// One opened device: two opens of index 0 are two Device objects, each with its own budget.
+// One opened device: two opens of index 0 are two Device objects sharing the index's budget.
 class Device {
  public:
+  explicit Device(std::atomic<uint64_t>& used) : used_(used) {}
   void properties(plinth_device_properties_t& out) const {
     out.device_type = PLINTH_DEVICE_TYPE_VIRTUAL;
     sdk::copy_string(out.name, kDeviceName);
@@ -135,14 +136,11 @@ class Device {
   }
 
   sdk::MemoryInfo memory_info() const {
-    const uint64_t used = used_.load();
-    return {used < kTotalMemory ? kTotalMemory - used : 0, kTotalMemory};
+    return {kTotalMemory - std::min(used_.load(), kTotalMemory), kTotalMemory};
   }
-
   std::unique_ptr<Buffer> alloc(const plinth_buffer_desc_t& desc) {
-    if (desc.size > kMaxAllocation) {
+    if (desc.size > kMaxAllocation)
       sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, std::to_string(desc.size) + " bytes exceed max_allocation");
-    }
     // A failing host allocation throws std::bad_alloc, which the adapter reports as OUT_OF_MEMORY.
     return std::make_unique<Buffer>(used_, desc.size, std::max<std::size_t>(desc.alignment, kMinAlignment));
   }
@@ -229,7 +227,7 @@ class Device {
   }
 
  private:
-  std::atomic<uint64_t> used_{0};  // bytes of this device's live buffers
+  std::atomic<uint64_t>& used_;  // bytes of the hardware's live buffers, over every open of it
 };
 
 // The plugin-wide part: discovery and opening. The adapter keeps one per initialization.
@@ -239,7 +237,9 @@ struct TemplatePlugin {
   using Device = ::Device;  // the adapter takes Buffer, Stream and Event from its hooks
   // A real plugin lists an unusable device with a reason when its driver or hardware is missing.
   std::vector<sdk::ProbeInfo> probe() const { return {{0, kDeviceName, ""}}; }
-  std::unique_ptr<Device> open(uint32_t) { return std::make_unique<Device>(); }
+  std::unique_ptr<Device> open(uint32_t index) { return std::make_unique<Device>(used_[index]); }
+  // One budget per probe index (the hardware's memory), not per plugin; outlives every buffer.
+  std::array<std::atomic<uint64_t>, 1> used_{};
 };
 
 }  // namespace
