@@ -194,7 +194,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   plinth_stream_t handle = nullptr;
   uint64_t id = 0;
   bool internal = false;  // the helper stream: not a user object, not counted as a leak
-  Device* fallback = nullptr;
+  Device* fallback = nullptr;  // guarded by mutex
 
   std::mutex mutex;
   bool capturing = false;

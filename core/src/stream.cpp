@@ -174,10 +174,17 @@ bool Stream::capturing() const {
   return s.capturing;
 }
 
+// Under the stream's lock: the executor reads `fallback` under it while another thread submits.
 void Stream::set_fallback(Device* device) {
-  detail::live_stream(state_, "Stream::set_fallback").fallback = device;
+  auto& s = detail::live_stream(state_, "Stream::set_fallback");
+  std::lock_guard lock(s.mutex);
+  s.fallback = device;
 }
-Device* Stream::fallback() const { return detail::live_stream(state_, "Stream::fallback").fallback; }
+Device* Stream::fallback() const {
+  auto& s = detail::live_stream(state_, "Stream::fallback");
+  std::lock_guard lock(s.mutex);
+  return s.fallback;
+}
 plinth_stream_t Stream::native_handle() const {
   return detail::live_stream(state_, "Stream::native_handle").handle;
 }
