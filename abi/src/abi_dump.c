@@ -35,6 +35,7 @@ PLINTH_ABI_DUMP(tensor, plinth_tensor_t)
 PLINTH_ABI_DUMP(op_call, plinth_op_call_t)
 PLINTH_ABI_DUMP(plugin_api, plinth_plugin_api_t)
 PLINTH_ABI_DUMP(plugin_init_fn, plinth_plugin_init_fn)
+PLINTH_ABI_DUMP(extension_op, plinth_extension_op_t) /* 1.1 */
 
 /* plinth/ops.h parameter structs. */
 PLINTH_ABI_DUMP(fill_params, plinth_fill_params_t)

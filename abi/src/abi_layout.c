@@ -35,6 +35,7 @@ PLINTH_PIN_HEAD(plinth_buffer_desc_t);
 PLINTH_PIN_HEAD(plinth_tensor_t);
 PLINTH_PIN_HEAD(plinth_op_call_t);
 PLINTH_PIN_HEAD(plinth_plugin_api_t);
+PLINTH_PIN_HEAD(plinth_extension_op_t);
 PLINTH_PIN_HEAD(plinth_fill_params_t);
 PLINTH_PIN_HEAD(plinth_scale_params_t);
 PLINTH_PIN_HEAD(plinth_matmul_params_t);
@@ -202,7 +203,7 @@ PLINTH_PIN_FIELD(plinth_op_call_t, num_inputs, 32, 4);
 PLINTH_PIN_FIELD(plinth_op_call_t, num_outputs, 36, 4);
 PLINTH_PIN_FIELD(plinth_op_call_t, params, 40, 8);
 
-PLINTH_PIN_SIZE(plinth_plugin_api_t, 288);
+PLINTH_PIN_SIZE(plinth_plugin_api_t, 296);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, struct_size, 0, 4);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, abi_major, 4, 4);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, next, 8, 8);
@@ -241,6 +242,21 @@ PLINTH_PIN_FIELD(plinth_plugin_api_t, graph_launch, 256, 8);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, graph_destroy, 264, 8);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, op_supports, 272, 8);
 PLINTH_PIN_FIELD(plinth_plugin_api_t, op_launch, 280, 8);
+/* 1.1 */
+PLINTH_PIN_FIELD(plinth_plugin_api_t, extension_op_get, 288, 8);
+
+PLINTH_PIN_SIZE(plinth_extension_op_t, 424);
+PLINTH_PIN_FIELD(plinth_extension_op_t, struct_size, 0, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, op, 4, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, next, 8, 8);
+PLINTH_PIN_FIELD(plinth_extension_op_t, name, 16, 128);
+PLINTH_PIN_FIELD(plinth_extension_op_t, version, 144, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, params_size, 148, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, min_inputs, 152, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, max_inputs, 156, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, num_outputs, 160, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, reserved0, 164, 4);
+PLINTH_PIN_FIELD(plinth_extension_op_t, description, 168, 256);
 
 /* ---- plinth/ops.h ---- */
 PLINTH_PIN_SIZE(plinth_fill_params_t, 24);

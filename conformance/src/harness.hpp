@@ -58,6 +58,14 @@ struct HostServices {
 
 class Session;
 
+// The device's vendor extension ops (abi.h 1.1), read with extension_op_get until OUT_OF_RANGE; empty
+// when the plugin's table lacks the entry. Fails (throws Failure) on any entry that breaks the
+// contract: a bad status, a name, id, version or arity abi.h forbids, a duplicate, a write past
+// struct_size, or a list that never ends.
+std::vector<plinth_extension_op_t> list_extension_ops(const Session& session);
+// "name vN (a..b inputs, c outputs): description", one per extension op, for reports.
+std::string describe_extension_op(const plinth_extension_op_t& op);
+
 // An owned device buffer; freed through the plugin when destroyed.
 class DeviceBuffer {
  public:

@@ -120,6 +120,10 @@ void print_summary(const CtsReport& report, std::ostream& out, bool verbose) {
           << (e.tests.size() == 1 ? "" : "s") << "): " << e.reason << "\n";
     }
   }
+  if (!report.extension_ops.empty()) {
+    out << "\nVendor extension ops (the vendor's semantics; listed, not certified):\n";
+    for (const auto& op : report.extension_ops) out << "  " << op << "\n";
+  }
   out << "\nPer suite:\n";
   std::map<std::string, Counts> suites;
   std::vector<std::string> suite_order;
@@ -188,6 +192,7 @@ std::string report_json(const CtsReport& report) {
   j["certified"] = report.certified();
   j["verdict"] = report.verdict();
   j["waived_required"] = report.waived_required;
+  j["extension_ops"] = report.extension_ops;
   j["repeat"] = report.repeat;
   j["repetition"] = report.repetition;
   j["expectation_entries"] = json::array();

@@ -63,6 +63,14 @@ void run_suite_here(const SuiteDef& suite, const std::vector<std::size_t>& indic
       sink.info("plugin_name", api.name ? api.name : "");
       sink.info("plugin_version", api.version ? api.version : "");
       sink.info("device_name", std::string(session->props().name, strnlen(session->props().name, PLINTH_NAME_MAX)));
+      // Listed, never certified; a malformed list fails errors.extension_ops, so report none here.
+      std::string extensions;
+      try {
+        for (const auto& op : list_extension_ops(*session)) extensions += describe_extension_op(op) + "\n";
+      } catch (const std::exception&) {
+        extensions.clear();
+      }
+      sink.info("extension_ops", extensions);
     } catch (const std::exception& e) {
       fail_all(std::string("suite setup failed: ") + e.what());
       return;
@@ -429,6 +437,11 @@ class Runner {
     if (key == "plugin_name") report_.plugin_name = value;
     if (key == "plugin_version") report_.plugin_version = value;
     if (key == "device_name") report_.device_name = value;
+    if (key == "extension_ops") {  // one line per op; every suite's session sends the same list
+      report_.extension_ops.clear();
+      std::istringstream lines(value);
+      for (std::string line; std::getline(lines, line);) report_.extension_ops.push_back(line);
+    }
   }
 
   void run_in_process(std::size_t s, const std::vector<std::size_t>& indices) {

@@ -84,8 +84,9 @@ Session::Session(plinth_plugin_init_fn init, const CtsOptions& options) : option
   }
   // Calling a NULL entry would crash the suite; name the missing entry instead (abi.table lists all).
   // Every REQUIRED entry of plinth/abi_lists.h's list.
-#define PLINTH_CTS_REQUIRED(field, requirement, group, since) \
-  {reinterpret_cast<const void*>(api_->field), #field, (requirement) == PLINTH_ENTRY_REQUIRED},
+#define PLINTH_CTS_REQUIRED(field, requirement, group, since)                   \
+  {(since) == 0 ? reinterpret_cast<const void*>(api_->field) : nullptr, #field, \
+   (requirement) == PLINTH_ENTRY_REQUIRED},
   const struct {
     const void* entry;
     const char* name;
@@ -218,6 +219,82 @@ std::vector<std::byte> pattern_bytes(std::size_t size, uint64_t seed) {
     b = static_cast<std::byte>(x & 0xFF);
   }
   return out;
+}
+
+namespace {
+
+// abi.h: "<vendor>.<op>" in lowercase ASCII letters, digits, '_' and '.'; "plinth" is reserved.
+bool valid_extension_name(std::string_view name) {
+  const auto dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return false;
+  if (name.substr(0, dot) == "plinth") return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<plinth_extension_op_t> list_extension_ops(const Session& session) {
+  const auto& api = session.api();
+  std::vector<plinth_extension_op_t> ops;
+  if (api.struct_size < PLINTH_STRUCT_SIZE_THROUGH(plinth_plugin_api_t, extension_op_get) ||
+      api.extension_op_get == nullptr) {
+    return ops;
+  }
+  constexpr uint32_t kLimit = 4096;
+  for (uint32_t i = 0;; ++i) {
+    if (i == kLimit)
+      fail("extension_op_get never answered OUT_OF_RANGE (stopped at index " + std::to_string(kLimit) + ")");
+    // Guard bytes after the struct: the plugin writes only inside struct_size (abi.h rule 2).
+    struct {
+      plinth_extension_op_t op;
+      unsigned char guard[64];
+    } out;
+    std::memset(&out, 0x5A, sizeof out);
+    out.op.struct_size = sizeof out.op;
+    out.op.next = nullptr;
+    const std::string what = "extension_op_get(" + std::to_string(i) + ")";
+    const plinth_status_t st = api.extension_op_get(session.device(), i, &out.op);
+    if (st == PLINTH_ERROR_OUT_OF_RANGE) break;
+    session.check(st, what);
+    for (unsigned char b : out.guard) {
+      if (b != 0x5A) fail(what + " wrote past struct_size");
+    }
+    const auto& op = out.op;
+    if (memchr(op.name, 0, sizeof op.name) == nullptr) fail(what + ": name is not NUL-terminated");
+    if (memchr(op.description, 0, sizeof op.description) == nullptr)
+      fail(what + ": description is not NUL-terminated");
+    const std::string name(op.name);
+    if (!valid_extension_name(name)) {
+      fail(what + ": name '" + name +
+           "' is not \"<vendor>.<op>\" in [a-z0-9_.] outside the reserved namespace plinth");
+    }
+    if (op.op < PLINTH_OP_EXTENSION_FIRST)
+      fail(what + ": id " + std::to_string(op.op) + " is below PLINTH_OP_EXTENSION_FIRST");
+    if (op.version == 0) fail(what + ": " + name + " has version 0 (versions start at 1)");
+    if (op.min_inputs > op.max_inputs || op.max_inputs > 8 || op.num_outputs == 0 || op.num_outputs > 4) {
+      fail(what + ": " + name + " has an impossible arity (" + std::to_string(op.min_inputs) + ".." +
+           std::to_string(op.max_inputs) + " inputs, " + std::to_string(op.num_outputs) + " outputs)");
+    }
+    for (const auto& seen : ops) {
+      if (seen.op == op.op || name == seen.name)
+        fail(what + ": " + name + " repeats the name or id of " + seen.name);
+    }
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+std::string describe_extension_op(const plinth_extension_op_t& op) {
+  std::string arity = op.min_inputs == op.max_inputs
+                          ? std::to_string(op.min_inputs)
+                          : std::to_string(op.min_inputs) + ".." + std::to_string(op.max_inputs);
+  std::string text = std::string(op.name) + " v" + std::to_string(op.version) + " (" + arity + " inputs, " +
+                     std::to_string(op.num_outputs) + " output" + (op.num_outputs == 1 ? "" : "s") + ")";
+  if (op.description[0] != '\0') text += ": " + std::string(op.description);
+  return text;
 }
 
 }  // namespace plinth::cts

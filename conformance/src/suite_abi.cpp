@@ -134,10 +134,24 @@ void table(TestEnv& env) {
     fail("table struct_size " + std::to_string(api.struct_size) + " differs from the v1.0 table size " +
          std::to_string(kTableV1) + " although abi_minor is 0: the host would call entries that do not exist");
   }
-  if (api.next != nullptr) fail("table next is not NULL in ABI v1.0");
-  // Every entry of plinth/abi_lists.h's list: the REQUIRED ones set, each group all set or all NULL.
-#define PLINTH_CTS_ENTRY(field, requirement, group, since) \
-  {#field, api.field != nullptr, (requirement) == PLINTH_ENTRY_REQUIRED, group},
+  // The table reaches the last entry of its own minor: a host of that minor may call all of them.
+  std::size_t minor_end = 0;
+  const auto minor = static_cast<int64_t>(api.abi_minor);
+#define PLINTH_CTS_END(field, requirement, group, since) \
+  if (int64_t{since} <= minor) minor_end = offsetof(plinth_plugin_api_t, field) + sizeof api.field;
+  PLINTH_API_ENTRIES(PLINTH_CTS_END)
+#undef PLINTH_CTS_END
+  if (api.struct_size < minor_end) {
+    fail("table struct_size " + std::to_string(api.struct_size) + " ends before the last entry of ABI 1." +
+         std::to_string(api.abi_minor) + " (" + std::to_string(minor_end) + " bytes)");
+  }
+  if (api.next != nullptr) fail("table next is not NULL in ABI v1");
+    // Every entry of plinth/abi_lists.h's list: the REQUIRED ones set, each group all set or all NULL.
+    // An entry past the plugin's struct_size is absent (a 1.0 table has no 1.1 entries), and is not read.
+#define PLINTH_CTS_ENTRY(field, requirement, group, since)                                             \
+  {#field,                                                                                             \
+   offsetof(plinth_plugin_api_t, field) + sizeof api.field <= api.struct_size && api.field != nullptr, \
+   (requirement) == PLINTH_ENTRY_REQUIRED, group},
   const struct {
     const char* name;
     bool present;

@@ -255,6 +255,43 @@ void unknown_op(TestEnv& env) {
   sc.expect_rejected(9999, c, {PLINTH_ERROR_UNSUPPORTED, PLINTH_ERROR_INVALID_ARGUMENT}, "op_launch of unknown op 9999");
 }
 
+// Vendor extension ops (abi.h 1.1): the CTS checks the entry's contract and how their ids are
+// screened, and lists them; their semantics are the vendor's, so none is run or certified.
+void extension_ops(TestEnv& env) {
+  Scene sc(env.s());
+  const auto& s = env.s();
+  const std::vector<plinth_extension_op_t> ops = list_extension_ops(s);  // checks each entry
+  Call c;
+  c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
+  c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
+  // An extension id the device did not describe is "not supported", like an unknown catalogue id.
+  const auto unknown_id = static_cast<plinth_op_t>(PLINTH_OP_EXTENSION_FIRST + ops.size() + 1000);
+  const auto unknown = c.get(unknown_id);
+  uint32_t supported = 7;
+  s.check(s.api().op_supports(s.device(), &unknown, &supported), "op_supports(undescribed extension id)");
+  if (supported != 0) fail("op_supports says an extension id the device never described is supported");
+  sc.expect_rejected(unknown_id, c, {PLINTH_ERROR_UNSUPPORTED, PLINTH_ERROR_INVALID_ARGUMENT},
+                     "op_launch of an undescribed extension id");
+  std::string listed;
+  for (const auto& op : ops) {
+    const std::string name(op.name);
+    // One input slot too many is malformed for any extension op (abi.h: arity from its entry).
+    Call wide;
+    for (uint32_t i = 0; i <= op.max_inputs; ++i)
+      wide.ins.push_back(tensor(PLINTH_DTYPE_F32, sc.a.get(), {16}));
+    for (uint32_t i = 0; i < op.num_outputs; ++i)
+      wide.outs.push_back(tensor(PLINTH_DTYPE_F32, sc.out.get(), {16}));
+    if (op.max_inputs < 8) {
+      sc.expect_rejected(op.op, wide, {PLINTH_ERROR_INVALID_ARGUMENT},
+                         name + " with " + std::to_string(op.max_inputs + 1) + " inputs");
+    }
+    listed += (listed.empty() ? "" : "; ") + name + " v" + std::to_string(op.version);
+  }
+  env.note = ops.empty() ? "no extension ops"
+                         : std::to_string(ops.size()) + " extension op" + (ops.size() == 1 ? "" : "s") +
+                               " (vendor semantics, not certified): " + listed;
+}
+
 void null_arguments(TestEnv& env) {
   Scene sc(env.s());
   const auto& s = env.s();
@@ -385,7 +422,7 @@ SuiteDef errors_suite(Level level) {
       {"errors.bad_arity", "", bad_arity},     {"errors.bad_shape", "", bad_shape},
       {"errors.bad_params", "", bad_params},   {"errors.tensor_outside_buffer", "", tensor_outside_buffer},
       {"errors.unknown_op", "", unknown_op},   {"errors.null_arguments", "", null_arguments},
-      {"errors.async_error", "", async_error},
+      {"errors.async_error", "", async_error}, {"errors.extension_ops", "", extension_ops},
   };
   if (level == Level::kInference1) s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
   return s;

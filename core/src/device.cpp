@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
+#include <algorithm>
+
 #include "plinth/error.hpp"
 #include "state.hpp"
 
@@ -26,6 +28,50 @@ std::string fixed_string(const char (&s)[N]) {
   std::size_t n = 0;
   while (n < N && s[n] != '\0') ++n;
   return std::string(s, n);
+}
+
+// abi.h's rules for an extension op's name: "<vendor>.<op>" in lowercase ASCII letters, digits,
+// '_' and '.', outside the reserved namespace "plinth".
+bool valid_extension_name(std::string_view name) {
+  const auto dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return false;
+  if (name.substr(0, dot) == "plinth") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+  });
+}
+
+// The device's extension ops, read once at open (the list is fixed while the device is open). A
+// malformed entry is logged and left out rather than failing the open: the catalogue still works.
+std::vector<ExtensionOp> read_extension_ops(const DeviceState& dev) {
+  std::vector<ExtensionOp> ops;
+  const auto get = dev.api().extension_op_get;  // NULL past a 1.0 plugin's table (zero-filled)
+  if (get == nullptr) return ops;
+  constexpr uint32_t kLimit = 4096;  // a plugin that never says OUT_OF_RANGE cannot hang the open
+  for (uint32_t i = 0; i < kLimit; ++i) {
+    plinth_extension_op_t e{};
+    e.struct_size = sizeof e;
+    const plinth_status_t status = get(dev.handle, i, &e);
+    if (status == PLINTH_ERROR_OUT_OF_RANGE) break;
+    if (status != PLINTH_OK) {
+      dev.logger->warn("{}: extension_op_get({}) failed ({}): {}; using the {} extension ops read so far",
+                       dev.id, i, status_name(status), dev.plugin->last_error_message(), ops.size());
+      break;
+    }
+    ExtensionOp op{fixed_string(e.name), e.version,    e.op,          e.params_size,
+                   e.min_inputs,         e.max_inputs, e.num_outputs, fixed_string(e.description)};
+    const bool duplicate = std::any_of(
+        ops.begin(), ops.end(), [&](const ExtensionOp& o) { return o.name == op.name || o.op == op.op; });
+    if (!valid_extension_name(op.name) || op.op < PLINTH_OP_EXTENSION_FIRST || op.version == 0 || duplicate ||
+        op.min_inputs > op.max_inputs || op.max_inputs > 8 || op.num_outputs == 0 || op.num_outputs > 4) {
+      dev.logger->warn(
+          "{}: ignoring malformed extension op {} '{}' (id {}, version {}, {}..{} inputs, {} outputs)",
+          dev.id, i, op.name, op.op, op.version, op.min_inputs, op.max_inputs, op.num_outputs);
+      continue;
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
 }
 
 }  // namespace
@@ -57,6 +103,7 @@ DeviceState::DeviceState(std::shared_ptr<PluginLibrary> plugin_library, plinth_d
   props.subgroup_size = p.subgroup_size;
   props.vendor_id = p.vendor_id;
   props.device_id = p.device_id;
+  extensions = read_extension_ops(*this);
 }
 
 DeviceState::~DeviceState() {
@@ -272,6 +319,24 @@ SupportResult Device::supports(const OpCall& call) const {
     if (result.reason.empty()) result.reason = "the plugin gave no reason";
   }
   return result;
+}
+
+const std::vector<ExtensionOp>& Device::extension_ops() const noexcept { return state_->extensions; }
+
+const ExtensionOp* Device::find_extension(std::string_view name, uint32_t min_version) const noexcept {
+  for (const auto& op : state_->extensions) {
+    if (op.name == name && op.version >= min_version) return &op;
+  }
+  return nullptr;
+}
+
+bool try_launch_extension(Stream& stream, std::string_view name, uint32_t min_version, OpCall call) {
+  const ExtensionOp* ext = stream.device().find_extension(name, min_version);
+  if (ext == nullptr) return false;
+  call.op = ext->op;
+  if (!stream.device().supports(call)) return false;
+  stream.launch(call);
+  return true;
 }
 
 Buffer Device::allocate(uint64_t size, const AllocOptions& options) {

@@ -102,7 +102,8 @@ void launch_unsupported(const std::shared_ptr<StreamState>& stream, const OpCall
   Device* fallback = stream->fallback;
   // The internal streams (the helper, a fallback's own) never fall back to the Runtime's default.
   if (fallback == nullptr && !stream->internal) fallback = dev.default_fallback;
-  if (fallback != nullptr && fallback->state().get() != &dev) {
+  // An extension id means something on its own device only, so it never moves to another.
+  if (fallback != nullptr && fallback->state().get() != &dev && call.op < PLINTH_OP_EXTENSION_FIRST) {
     run_on_fallback(stream, call, what, *fallback, reason);
     return;
   }

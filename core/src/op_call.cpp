@@ -32,6 +32,7 @@ const char* slot_name(plinth_op_t op, bool input, std::size_t i) {
 }  // namespace
 
 std::string_view op_name(plinth_op_t op) noexcept {
+  if (op >= PLINTH_OP_EXTENSION_FIRST) return "extension";  // its name is the device's (extension.hpp)
   if (op < 0 || op >= PLINTH_OP_COUNT) return "?";
   return kOps[static_cast<std::size_t>(op)].name;
 }

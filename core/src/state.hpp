@@ -123,6 +123,7 @@ struct DeviceState : std::enable_shared_from_this<DeviceState> {
   uint32_t index;
   std::string id;
   DeviceProperties props;
+  std::vector<ExtensionOp> extensions;  // fixed while the device is open (abi.h, extension_op_get)
   std::shared_ptr<spdlog::logger> logger;
   std::shared_ptr<std::atomic<uint64_t>> ids;
   bool validate;

@@ -2,11 +2,11 @@
 //
 // Copy this file to start a backend. It has every part a real device needs in its simplest honest
 // form: probe, properties, buffers of all three memory kinds, in-order streams, events with timing,
-// copies and a few ops (COPY, FILL, ADD, SCALE on f32). The SDK adapter (plinth/sdk/plugin.hpp)
-// builds the ABI table around these hooks and does every argument, range, same-device and lifetime
-// check; what is left here is what a vendor replaces with driver calls. Work runs synchronously at
-// submission under the stream's lock, so every recorded event is complete at once; a real device
-// enqueues and tracks completion (docs/plugin-guide.md, "Streams and events").
+// copies, a few ops (COPY, FILL, ADD, SCALE on f32) and a vendor extension op (template_extensions.h).
+// The SDK adapter (plinth/sdk/plugin.hpp) builds the ABI table around these hooks and does every
+// argument, range, same-device and lifetime check; what is left here is what a vendor replaces with
+// driver calls. Work runs synchronously at submission under the stream's lock, so every recorded
+// event is complete at once; a real device enqueues and tracks completion (docs/plugin-guide.md).
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "plinth/sdk/dtype.hpp"
-#include "plinth/sdk/plugin.hpp"  // the adapter, with abi.h, op_call.hpp, status.hpp and structs.hpp
+#include "plinth/sdk/host_tensor.hpp"  // elementwise loops over host memory
+#include "plinth/sdk/plugin.hpp"       // the adapter, with abi.h, op_call.hpp, status.hpp and structs.hpp
+#include "template_extensions.h"
 
 namespace {
 
@@ -70,51 +72,6 @@ struct Event {
   std::atomic<Clock::rep> recorded{0};  // ticks of the last record; read only once one was made
 };
 
-// A tensor resolved to host memory, padded to 4 dims with leading 1s. Broadcast dims (extent 1 where
-// the output is larger) get stride 0, so one 4-deep loop over the output serves every operand.
-using Index = std::array<int64_t, PLINTH_MAX_DIMS>;
-struct Strided {
-  std::byte* base = nullptr;
-  Index strides{};
-  std::byte* at(const Index& i) const noexcept {
-    int64_t off = 0;
-    for (int k = 0; k < PLINTH_MAX_DIMS; ++k) off += i[k] * strides[k];
-    return base + off;
-  }
-  float load(const Index& i) const noexcept {
-    float v;  // memcpy: a tensor's offset need not be 4-byte aligned
-    std::memcpy(&v, at(i), sizeof v);
-    return v;
-  }
-  void store(const Index& i, float v) const noexcept { std::memcpy(at(i), &v, sizeof v); }
-};
-
-Index padded_dims(const sdk::TensorView& t) {
-  Index d;
-  d.fill(1);
-  for (int k = 0; k < t.ndim; ++k) d[PLINTH_MAX_DIMS - t.ndim + k] = t.dims[k];
-  return d;
-}
-
-Strided resolve(const sdk::TensorView& t, const Buffer& buffer) {
-  Strided s{buffer.bytes.get() + t.offset, {}};
-  const Index dims = padded_dims(t);
-  for (int k = 0; k < t.ndim; ++k) {
-    const int j = PLINTH_MAX_DIMS - t.ndim + k;
-    s.strides[j] = dims[j] == 1 ? 0 : t.strides[k];  // extent 1 never steps (and broadcasts)
-  }
-  return s;
-}
-
-template <class F>
-void for_each_index(const Index& dims, F&& f) {
-  Index i{};
-  for (i[0] = 0; i[0] < dims[0]; ++i[0])
-    for (i[1] = 0; i[1] < dims[1]; ++i[1])
-      for (i[2] = 0; i[2] < dims[2]; ++i[2])
-        for (i[3] = 0; i[3] < dims[3]; ++i[3]) f(i);
-}
-
 // One opened device: two opens of index 0 are two Device objects sharing the index's budget.
 class Device {
  public:
@@ -158,10 +115,9 @@ class Device {
     std::lock_guard lock(s.order);
     std::memcpy(dst, src.bytes.get() + offset, size);
   }
-  void copy_buffer(Stream& s, Buffer& src, uint64_t src_offset, Buffer& dst, uint64_t dst_offset,
-                   uint64_t size) {
+  void copy_buffer(Stream& s, Buffer& src, uint64_t src_off, Buffer& dst, uint64_t dst_off, uint64_t size) {
     std::lock_guard lock(s.order);
-    std::memcpy(dst.bytes.get() + dst_offset, src.bytes.get() + src_offset, size);
+    std::memcpy(dst.bytes.get() + dst_off, src.bytes.get() + src_off, size);
   }
 
   // Work ran when it was submitted and its errors were returned then, so waits have nothing to do.
@@ -180,19 +136,31 @@ class Device {
     return std::chrono::duration<float, std::milli>(Clock::duration(end.recorded - start.recorded)).count();
   }
 
+  // Extension ops get ids from PLINTH_OP_EXTENSION_FIRST in this order; supports() checks their rules.
+  static constexpr sdk::ExtensionSpec kExtensions[] = {
+      {TEMPLATE_SCALED_ADD_NAME, TEMPLATE_SCALED_ADD_VERSION, sizeof(template_scaled_add_params_t), 2, 2, 1,
+       "y = a + alpha * b in one pass (f32, one shape)"},
+  };
+  std::span<const sdk::ExtensionSpec> extensions() const { return kExtensions; }
+
   // Why this device does not run a valid call ("" if it does); the adapter asks it for op_supports
-  // and before op_launch, so the two always agree.
+  // and before op_launch, so the two always agree. A malformed extension call is an error.
   std::string supports(const sdk::OpCall& call) const {
-    if (call.op != PLINTH_OP_COPY && call.op != PLINTH_OP_FILL && call.op != PLINTH_OP_ADD &&
-        call.op != PLINTH_OP_SCALE) {
+    if (call.extension) {  // template.scaled_add
+      if (call.extension_params.empty() ||
+          sdk::padded_dims(call.inputs[0]) != sdk::padded_dims(call.outputs[0]) ||
+          sdk::padded_dims(call.inputs[1]) != sdk::padded_dims(call.outputs[0]))
+        sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "scaled_add needs params, and a, b and y of one shape");
+    } else if (call.op != PLINTH_OP_COPY && call.op != PLINTH_OP_FILL && call.op != PLINTH_OP_ADD &&
+               call.op != PLINTH_OP_SCALE) {
       return std::string("the template implements only copy, fill, add and scale; ") + sdk::op_name(call.op) +
              " is left to a real backend";
     }
     for (int i = -1; i < call.num_inputs; ++i) {  // -1: the output
       if (const sdk::TensorView* t = i < 0 ? &call.outputs[0] : call.input(i);
           t && t->dtype != PLINTH_DTYPE_F32) {
-        return std::string(sdk::op_name(call.op)) + " is implemented for f32 only, not " +
-               sdk::dtype_name(t->dtype);
+        return std::string(call.extension ? call.extension->name : sdk::op_name(call.op)) +
+               " is implemented for f32 only, not " + sdk::dtype_name(t->dtype);
       }
     }
     return {};
@@ -202,24 +170,30 @@ class Device {
   // reads each element before writing it.
   void launch(Stream& s, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
     std::lock_guard lock(s.order);
-    const Strided y = resolve(call.outputs[0], *buffers.outputs[0]);
-    const Index dims = padded_dims(call.outputs[0]);
-    auto in = [&](int i) { return resolve(call.inputs[i], *buffers.inputs[i]); };
+    const sdk::HostTensor y = sdk::host_tensor(call.outputs[0], buffers.outputs[0]->bytes.get());
+    const sdk::HostIndex dims = sdk::padded_dims(call.outputs[0]);
+    auto in = [&](int i) { return sdk::host_tensor(call.inputs[i], buffers.inputs[i]->bytes.get()); };
     switch (call.op) {
       case PLINTH_OP_COPY:
-        for_each_index(dims, [&, x = in(0)](const Index& i) { y.store(i, x.load(i)); });
+        sdk::for_each_index(dims, [&, x = in(0)](const sdk::HostIndex& i) { y.store(i, x.load(i)); });
         break;
       case PLINTH_OP_FILL:
-        for_each_index(
-            dims, [&, v = static_cast<float>(call.params.fill.value)](const Index& i) { y.store(i, v); });
+        sdk::for_each_index(dims, [&, v = static_cast<float>(call.params.fill.value)](
+                                      const sdk::HostIndex& i) { y.store(i, v); });
         break;
       case PLINTH_OP_ADD:
-        for_each_index(dims,
-                       [&, a = in(0), b = in(1)](const Index& i) { y.store(i, a.load(i) + b.load(i)); });
+      case PLINTH_OP_EXTENSION_FIRST: {  // template.scaled_add; add is the same with alpha 1
+        const float alpha =
+            call.extension ? call.extension_params_as<template_scaled_add_params_t>().alpha : 1;
+        sdk::for_each_index(dims, [&, a = in(0), b = in(1)](const sdk::HostIndex& i) {
+          y.store(i, a.load(i) + alpha * b.load(i));
+        });
         break;
+      }
       case PLINTH_OP_SCALE: {
         const plinth_scale_params_t p = call.params.scale;
-        for_each_index(dims, [&, x = in(0)](const Index& i) { y.store(i, x.load(i) * p.scale + p.bias); });
+        sdk::for_each_index(
+            dims, [&, x = in(0)](const sdk::HostIndex& i) { y.store(i, x.load(i) * p.scale + p.bias); });
         break;
       }
       default: sdk::fail(PLINTH_ERROR_INTERNAL, "op was not screened by supports()");
@@ -235,8 +209,7 @@ struct TemplatePlugin {
   static constexpr const char* kName = "template";
   static constexpr const char* kVersion = "0.1.0";
   using Device = ::Device;  // the adapter takes Buffer, Stream and Event from its hooks
-  // A real plugin lists an unusable device with a reason when its driver or hardware is missing.
-  std::vector<sdk::ProbeInfo> probe() const { return {{0, kDeviceName, ""}}; }
+  std::vector<sdk::ProbeInfo> probe() const { return {{0, kDeviceName, ""}}; }  // or {i, name, why not}
   std::unique_ptr<Device> open(uint32_t index) { return std::make_unique<Device>(used_[index]); }
   // One budget per probe index (the hardware's memory), not per plugin; outlives every buffer.
   std::array<std::atomic<uint64_t>, 1> used_{};

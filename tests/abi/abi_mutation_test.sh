@@ -18,6 +18,11 @@ done
 rm -rf "$work"
 mkdir -p "$work"
 
+# The headers' minor and the one an append must bump it to, so the cases survive every bump.
+minor=$(sed -n 's/^#define PLINTH_ABI_VERSION_MINOR \([0-9][0-9]*\)$/\1/p' "$abi_dir/include/plinth/abi.h")
+[[ -n "$minor" ]] || { echo "cannot read PLINTH_ABI_VERSION_MINOR from $abi_dir/include/plinth/abi.h" >&2; exit 2; }
+bump="s/^#define PLINTH_ABI_VERSION_MINOR $minor\$/#define PLINTH_ABI_VERSION_MINOR $((minor + 1))/"
+
 failures=0
 # run_case NAME EXPECTED_EXIT EXPECTED_OUTPUT_REGEX LAYOUT [FILE SED_SCRIPT]...
 # LAYOUT is whether abi/src/abi_layout.c must still compile against the edited headers (pass|fail):
@@ -73,16 +78,16 @@ run_case changed_entry_signature 1 'INCOMPATIBLE ABI change' pass abi.h \
 run_case retyped_typedef 1 'INCOMPATIBLE ABI change' fail abi.h 's/^typedef int32_t plinth_dtype_t;/typedef int64_t plinth_dtype_t;/'
 run_case shrunk_array 1 'INCOMPATIBLE ABI change' fail abi.h 's/^#define PLINTH_REASON_MAX 256/#define PLINTH_REASON_MAX 128/'
 # Appending is the one allowed change, and only together with a minor version bump.
-run_case appended_entry_with_minor_bump 0 'OK \(minor bumped to 1\.1\)' fail \
+run_case appended_entry_with_minor_bump 0 "OK \\(minor bumped to 1\\.$((minor + 1))\\)" fail \
   abi.h 's/^} plinth_plugin_api_t;/  plinth_status_t (*new_entry)(plinth_device_t device);\n} plinth_plugin_api_t;/' \
-  abi.h 's/^#define PLINTH_ABI_VERSION_MINOR 0$/#define PLINTH_ABI_VERSION_MINOR 1/'
+  abi.h "$bump"
 run_case appended_field_without_minor_bump 1 'MINOR was not bumped' fail \
   ops.h 's/^} plinth_top_k_params_t;/  uint32_t largest;\n  uint32_t reserved0;\n} plinth_top_k_params_t;/'
 # An append must not hide a break elsewhere in the same struct.
 run_case appended_and_retyped 1 'INCOMPATIBLE ABI change' fail \
   abi.h 's/^} plinth_tensor_t;/  uint64_t extra;\n} plinth_tensor_t;/' \
   abi.h 's/^  uint64_t offset;   /  uint32_t offset;   /' \
-  abi.h 's/^#define PLINTH_ABI_VERSION_MINOR 0$/#define PLINTH_ABI_VERSION_MINOR 1/'
+  abi.h "$bump"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures case(s) failed"

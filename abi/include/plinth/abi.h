@@ -1,5 +1,5 @@
 /*
- * plinth/abi.h — the Plinth backend plugin ABI, version 1.
+ * plinth/abi.h — the Plinth backend plugin ABI, version 1.1 (1.1 appended vendor extension ops).
  *
  * This header is the whole contract between the Plinth host (the core runtime, the conformance suite,
  * or any other program) and a backend plugin. It is plain C11 with no dependencies beyond <stddef.h>
@@ -50,7 +50,8 @@
  *
  *  5. Common errors. Besides its own errors, an entry may return these (its "Also:" line says which):
  *       INVALID_ARGUMENT  a handle, or a pointer not marked [optional], is NULL; an [in] or [in,out]
- *                         struct's struct_size is below its v1.0 size; handles of different devices
+ *                         struct's struct_size is below its first version's size (v1.0, or the
+ *                         minor that added the struct); handles of different devices
  *                         are passed together (rule 8). A handle that was destroyed, belongs to a
  *                         closed device or comes from another plugin is a host error: a plugin should
  *                         detect it and return INVALID_ARGUMENT, but need not.
@@ -127,8 +128,8 @@
  *     a device or any of its objects, the device stays lost:
  *     - every entry that creates an object on it, submits work to it or waits for it returns
  *       DEVICE_LOST, promptly: no wait hangs on a lost device. Entries that only read what the plugin
- *       holds (device_get_properties, device_memory_info, buffer_map, buffer_unmap, op_supports) may
- *       still succeed;
+ *       holds (device_get_properties, device_memory_info, buffer_map, buffer_unmap, op_supports,
+ *       extension_op_get) may still succeed;
  *     - the destroy entries and device_close return PLINTH_OK and free everything without waiting
  *       for work that will never finish (rule 7);
  *     - queued work is abandoned: its outputs, and the host memory of pending copy_buffer_to_host
@@ -154,7 +155,7 @@ extern "C" {
 /** Major version: bumped only for an incompatible change (never within the life of v1). */
 #define PLINTH_ABI_VERSION_MAJOR 1
 /** Minor version: bumped for every append (new table entry, struct field, op or dtype). */
-#define PLINTH_ABI_VERSION_MINOR 0
+#define PLINTH_ABI_VERSION_MINOR 1
 
 /** Name of the single symbol a plugin exports. */
 #define PLINTH_PLUGIN_ENTRY_NAME "plinth_plugin_init"
@@ -375,6 +376,48 @@ typedef struct plinth_op_call {
 } plinth_op_call_t;
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Vendor extension ops (since 1.1)                                                                 */
+/* ------------------------------------------------------------------------------------------------ */
+
+/**
+ * The first op id of the extension range. A device numbers its extension ops itself, from here up;
+ * catalogue ids stay below it forever, so the two never collide. An extension id means something
+ * only on the device that described it (extension_op_get), and only while that device is open.
+ */
+#define PLINTH_OP_EXTENSION_FIRST 0x40000000
+
+/**
+ * One vendor extension op: a fused or special kernel a plugin offers beside the catalogue, under a
+ * namespaced name. Its semantics, operands and params are the vendor's and documented by the vendor;
+ * Plinth certifies none of them (the conformance suite only lists them). A host calls one only when
+ * its caller asked for it by name and version, and keeps a catalogue path as the fallback.
+ * The host sets struct_size and next; extension_op_get fills the fields inside struct_size (rule 2).
+ */
+typedef struct plinth_extension_op {
+  uint32_t struct_size;                /**< [in] Set by the host. */
+  plinth_op_t op;                      /**< [out] Id for plinth_op_call_t.op on this device: >=
+                                            PLINTH_OP_EXTENSION_FIRST, distinct per extension op, fixed
+                                            while the device is open. */
+  const void* next;                    /**< [in] Extension chain; NULL. */
+  char name[PLINTH_NAME_MAX];          /**< [out] "<vendor>.<op>", NUL-terminated: lowercase ASCII letters,
+                                            digits, '_' and '.', starting with the vendor's namespace and a
+                                            '.' ("acme.fused_rope_attention"). The namespace "plinth" is
+                                            reserved. Distinct per extension op of the device. */
+  uint32_t version;                    /**< [out] Version of the op's semantics and params, >= 1. A vendor
+                                            bumps it for any change a caller could notice; a new version
+                                            accepts every call the old one did, with the same results. */
+  uint32_t params_size;                /**< [out] sizeof the op's params struct as the plugin compiled it,
+                                            0 for an op without params. A params struct starts with
+                                            uint32_t struct_size, uint32_t reserved0 and const void* next,
+                                            as the catalogue's do, and grows by appending (rule 2). */
+  uint32_t min_inputs;                 /**< [out] Required input slots. */
+  uint32_t max_inputs;                 /**< [out] All input slots (>= min_inputs); at most 8. */
+  uint32_t num_outputs;                /**< [out] Output slots, 1..4. */
+  uint32_t reserved0;                  /**< [out] Zero. */
+  char description[PLINTH_REASON_MAX]; /**< [out] One line for reports, NUL-terminated; may be "". */
+} plinth_extension_op_t;
+
+/* ------------------------------------------------------------------------------------------------ */
 /* The plugin function table                                                                        */
 /* ------------------------------------------------------------------------------------------------ */
 
@@ -382,9 +425,10 @@ typedef struct plinth_op_call {
  * Everything a plugin implements. Returned by plinth_plugin_init; owned by the plugin and static
  * (rule 7). The host calls only entries that lie inside struct_size; a NULL entry means "not
  * implemented" (the host reports it or emulates: graphs are emulated by the core). Entries marked
- * REQUIRED must be non-NULL. The fields before the entries are [out], written by the plugin: at minor
- * 0 struct_size is exactly the v1.0 size; name is non-empty without ':', ' ', '@' or ','; version is
- * non-NULL.
+ * REQUIRED must be non-NULL. The fields before the entries are [out], written by the plugin:
+ * struct_size reaches at least the last entry of its abi_minor (a 1.0 table ends at op_launch, a 1.1
+ * table at extension_op_get); name is non-empty without ':', ' ', '@' or ','; version is non-NULL.
+ * A host of a later minor reads a shorter table as having NULL in every entry past its end.
  */
 typedef struct plinth_plugin_api {
   uint32_t struct_size;   /**< [out] sizeof(plinth_plugin_api_t) the plugin was compiled with. */
@@ -754,7 +798,9 @@ typedef struct plinth_plugin_api {
    * REQUIRED. Whether `device` runs `call` (op, dtypes, shapes, strides, params); nothing is
    * executed. The answer for a call does not change while the device is open: 1 means op_launch of
    * it (with valid buffers) will not return UNSUPPORTED, 0 means it will. An op id or dtype this
-   * plugin does not know (one from a later minor version) is answered 0, not an error.
+   * plugin does not know (one from a later minor version, or an extension id this device did not
+   * describe) is answered 0, not an error. For an extension op (since 1.1) the call's arity and
+   * params are checked against its plinth_extension_op_t; its shapes and dtypes are the vendor's.
    * [in] device.
    * [in] call: as for op_launch, except that the tensors' buffer fields are not used (may be NULL).
    * [out] out_supported: 1 or 0. With 0 the plugin sets the thread's message to the reason ("bf16
@@ -783,9 +829,30 @@ typedef struct plinth_plugin_api {
    *   message gives the same reason), a tensor spanning more than max_op_range bytes, or the stream
    *   is capturing and the op cannot be captured. An op id or dtype the plugin does not know is
    *   UNSUPPORTED or INVALID_ARGUMENT.
+   *   An extension op (since 1.1) follows the same rules, with its arity from extension_op_get, a
+   *   params struct below 8 bytes (its struct_size and reserved0) as INVALID_ARGUMENT, and the rest
+   *   of its rules from its vendor.
    * Also: INVALID_ARGUMENT, OUT_OF_MEMORY, DEVICE_LOST, INTERNAL.
    */
   plinth_status_t (*op_launch)(plinth_stream_t stream, const plinth_op_call_t* call);
+
+  /* ---- Since 1.1 (present when struct_size reaches them) ------------------------------------- */
+
+  /**
+   * [optional] Describe extension op number `index` of `device`. Indices run from 0 to the count
+   * minus one, and the list is fixed while the device is open, so a host reads it once after
+   * device_open, calling with index 0, 1, ... until OUT_OF_RANGE. NULL means the plugin has no
+   * extension ops; so does OUT_OF_RANGE for index 0. Side-effect free; may be called on a lost device.
+   * [in] device.
+   * [in] index: 0-based position in the device's list.
+   * [out] out_op: the host sets struct_size and next first; the plugin fills the fields inside
+   *   struct_size (rule 2) and nothing past it. Its strings are copies the host owns.
+   * Errors: OUT_OF_RANGE: index is not below the number of extension ops (nothing is written; the
+   *   message may be "", like NOT_READY's, since this ends every listing).
+   *   INVALID_ARGUMENT: out_op->struct_size is below the v1.1 size of plinth_extension_op_t.
+   * Also: INVALID_ARGUMENT, INTERNAL.
+   */
+  plinth_status_t (*extension_op_get)(plinth_device_t device, uint32_t index, plinth_extension_op_t* out_op);
 } plinth_plugin_api_t;
 
 /**

@@ -35,38 +35,39 @@
  * PLINTH_ENTRY_GROUP_*; since_minor: the ABI minor version that appended the entry (a host calls it
  * only when the plugin's struct_size reaches it).
  */
-#define PLINTH_API_ENTRIES(X)                                                   \
-  X(last_error_message, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)      \
-  X(last_error_vendor_code, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0)  \
-  X(shutdown, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)                \
-  X(probe, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)                   \
-  X(device_open, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)             \
-  X(device_close, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
-  X(device_get_properties, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)   \
-  X(device_memory_info, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0)      \
-  X(buffer_alloc, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
-  X(buffer_free, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)             \
-  X(buffer_map, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_MAP, 0)               \
-  X(buffer_unmap, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_MAP, 0)             \
-  X(stream_create, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
-  X(stream_destroy, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)          \
-  X(stream_synchronize, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)      \
-  X(copy_host_to_buffer, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)     \
-  X(copy_buffer_to_host, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)     \
-  X(copy_buffer, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)             \
-  X(event_create, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
-  X(event_destroy, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
-  X(event_record, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
-  X(stream_wait_event, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)       \
-  X(event_synchronize, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)       \
-  X(event_query, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)             \
-  X(event_elapsed_ms, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0)        \
-  X(graph_begin_capture, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)    \
-  X(graph_end_capture, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)      \
-  X(graph_launch, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)           \
-  X(graph_destroy, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)          \
-  X(op_supports, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)             \
-  X(op_launch, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)
+#define PLINTH_API_ENTRIES(X)                                                  \
+  X(last_error_message, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)     \
+  X(last_error_vendor_code, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0) \
+  X(shutdown, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)               \
+  X(probe, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)                  \
+  X(device_open, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
+  X(device_close, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
+  X(device_get_properties, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)  \
+  X(device_memory_info, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0)     \
+  X(buffer_alloc, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
+  X(buffer_free, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
+  X(buffer_map, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_MAP, 0)              \
+  X(buffer_unmap, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_MAP, 0)            \
+  X(stream_create, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)          \
+  X(stream_destroy, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)         \
+  X(stream_synchronize, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)     \
+  X(copy_host_to_buffer, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)    \
+  X(copy_buffer_to_host, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)    \
+  X(copy_buffer, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
+  X(event_create, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
+  X(event_destroy, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)          \
+  X(event_record, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)           \
+  X(stream_wait_event, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)      \
+  X(event_synchronize, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)      \
+  X(event_query, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
+  X(event_elapsed_ms, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 0)       \
+  X(graph_begin_capture, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)   \
+  X(graph_end_capture, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)     \
+  X(graph_launch, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)          \
+  X(graph_destroy, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_GRAPH, 0)         \
+  X(op_supports, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)            \
+  X(op_launch, PLINTH_ENTRY_REQUIRED, PLINTH_ENTRY_GROUP_NONE, 0)              \
+  X(extension_op_get, PLINTH_ENTRY_OPTIONAL, PLINTH_ENTRY_GROUP_NONE, 1)
 
 /**
  * Every op of the catalogue, in id order:

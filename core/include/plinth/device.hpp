@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plinth/abi.h"
@@ -13,6 +14,7 @@
 #include "plinth/buffer.hpp"
 #include "plinth/event.hpp"
 #include "plinth/export.hpp"
+#include "plinth/extension.hpp"
 #include "plinth/stream.hpp"
 #include "plinth/validation.hpp"
 
@@ -74,6 +76,12 @@ class PLINTH_CORE_API Device {
   MemoryInfo memory_info() const;
 
   SupportResult supports(const OpCall& call) const;
+
+  // The vendor extension ops the plugin offers on this device (extension.hpp), read at open; empty
+  // for plugins without any, or built against ABI 1.0.
+  const std::vector<ExtensionOp>& extension_ops() const noexcept;
+  // The extension op `name` at min_version or later, or nullptr.
+  const ExtensionOp* find_extension(std::string_view name, uint32_t min_version = 1) const noexcept;
 
   Buffer allocate(uint64_t size, const AllocOptions& options = {});
   Stream create_stream(const StreamOptions& options = {});

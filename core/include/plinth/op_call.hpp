@@ -18,7 +18,8 @@
 
 namespace plinth {
 
-PLINTH_CORE_API std::string_view op_name(plinth_op_t op) noexcept;  // "matmul", "?" if unknown
+// "matmul"; "extension" for an extension op's id (the device knows its name); "?" if unknown.
+PLINTH_CORE_API std::string_view op_name(plinth_op_t op) noexcept;
 
 struct PLINTH_CORE_API OpCall {
   plinth_op_t op = PLINTH_OP_COPY;

@@ -7,6 +7,7 @@
 #include "plinth/dtype.hpp"
 #include "plinth/error.hpp"
 #include "plinth/event.hpp"
+#include "plinth/extension.hpp"
 #include "plinth/graph.hpp"
 #include "plinth/op_call.hpp"
 #include "plinth/ops.hpp"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -603,25 +604,36 @@ bool op_arity(plinth_op_t op, int* min_inputs, int* max_inputs, int* outputs) no
 
 // ---- parse_op_call ----
 
-OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_size) {
-  const plinth_op_call_t raw = read_struct(call, plinth_op_call_t{}, sizeof(plinth_op_call_t), "op call");
-  const OpSpec* spec = find_spec(raw.op);
-  if (spec == nullptr) fail(PLINTH_ERROR_UNSUPPORTED, "unknown op id " + std::to_string(raw.op));
+namespace {
 
-  OpCall out;
-  out.op = raw.op;
-  out.params = default_params();
-  Checker c(*spec, out);
+// An extension op's spec in the catalogue's shape, with slot names for messages.
+OpSpec extension_spec(const ExtensionSpec& ext) {
+  static constexpr const char* kIn[kMaxOpInputs] = {"in0", "in1", "in2", "in3", "in4", "in5", "in6", "in7"};
+  static constexpr const char* kOut[kMaxOpOutputs] = {"out0", "out1", "out2", "out3"};
+  OpSpec spec{ext.name,
+              ext.min_inputs,
+              std::min(ext.max_inputs, kMaxOpInputs),
+              std::min(ext.num_outputs, kMaxOpOutputs),
+              {},
+              {}};
+  std::copy(std::begin(kIn), std::end(kIn), spec.inputs);
+  std::copy(std::begin(kOut), std::end(kOut), spec.outputs);
+  return spec;
+}
 
+// Arity and the structure of every tensor: what holds for any op, catalogue or extension.
+void read_operands(const plinth_op_call_t& raw, const OpSpec& spec, Checker& c, OpCall& out) {
   // Arity: optional slots are trailing and may be omitted or passed as NULL.
-  if (static_cast<int64_t>(raw.num_inputs) < spec->min_inputs || static_cast<int64_t>(raw.num_inputs) > spec->max_inputs) {
+  if (static_cast<int64_t>(raw.num_inputs) < spec.min_inputs ||
+      static_cast<int64_t>(raw.num_inputs) > spec.max_inputs) {
     c.invalid("takes " +
-              (spec->min_inputs == spec->max_inputs ? std::to_string(spec->min_inputs)
-                                                    : std::to_string(spec->min_inputs) + ".." + std::to_string(spec->max_inputs)) +
+              (spec.min_inputs == spec.max_inputs
+                   ? std::to_string(spec.min_inputs)
+                   : std::to_string(spec.min_inputs) + ".." + std::to_string(spec.max_inputs)) +
               " inputs, not " + std::to_string(raw.num_inputs));
   }
-  if (static_cast<int64_t>(raw.num_outputs) != spec->num_outputs) {
-    c.invalid("takes " + std::to_string(spec->num_outputs) + " output" + (spec->num_outputs == 1 ? "" : "s") +
+  if (static_cast<int64_t>(raw.num_outputs) != spec.num_outputs) {
+    c.invalid("takes " + std::to_string(spec.num_outputs) + " output" + (spec.num_outputs == 1 ? "" : "s") +
               ", not " + std::to_string(raw.num_outputs));
   }
   out.num_inputs = static_cast<int>(raw.num_inputs);
@@ -631,17 +643,81 @@ OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_si
   for (int i = 0; i < out.num_inputs; ++i) {
     const plinth_tensor_t* t = raw.inputs[i];
     if (t == nullptr) {
-      if (i < spec->min_inputs) c.invalid(std::string("input ") + spec->inputs[i] + " is NULL but required");
+      if (i < spec.min_inputs) c.invalid(std::string("input ") + spec.inputs[i] + " is NULL but required");
       continue;
     }
-    out.inputs[i] = c.read_tensor(t, spec->inputs[i]);
+    out.inputs[i] = c.read_tensor(t, spec.inputs[i]);
     out.has_input[i] = true;
   }
   for (int i = 0; i < out.num_outputs; ++i) {
-    if (raw.outputs[i] == nullptr) c.invalid(std::string("output ") + spec->outputs[i] + " is NULL");
-    out.outputs[i] = c.read_tensor(raw.outputs[i], spec->outputs[i]);
+    if (raw.outputs[i] == nullptr) c.invalid(std::string("output ") + spec.outputs[i] + " is NULL");
+    out.outputs[i] = c.read_tensor(raw.outputs[i], spec.outputs[i]);
   }
+}
 
+// An extension's params: a header like the catalogue's (struct_size, reserved0, next), then the
+// vendor's fields, kept as bytes cut or zero-padded to the plugin's size (abi.h rule 2).
+void read_extension_params(const void* params, const ExtensionSpec& ext, Checker& c, OpCall& out) {
+  if (params == nullptr) return;  // left empty, so a backend can tell "no params" from zeros
+  if (ext.params_size == 0) c.invalid("takes no params, but params are set");
+  uint32_t size = 0;
+  std::memcpy(&size, params, sizeof size);
+  if (size < PLINTH_STRUCT_SIZE_THROUGH(plinth_fill_params_t, next)) {
+    c.invalid("params struct_size " + std::to_string(size) + " is below its 16-byte header");
+  }
+  out.extension_params.assign(ext.params_size, std::byte{0});
+  std::memcpy(out.extension_params.data(), params, std::min<std::size_t>(size, ext.params_size));
+}
+
+// Range checks last, so a malformed call is INVALID_ARGUMENT even when it also overruns.
+void check_ranges(const OpSpec& spec, const OpCall& out, const BufferSizeFn& buffer_size) {
+  if (!buffer_size) return;
+  auto check_range = [&](const TensorView& t, const char* name) {
+    if (t.buffer == nullptr) return;
+    const uint64_t size = buffer_size(t.buffer);
+    const uint64_t end = t.end_byte();
+    if (end > size) {
+      fail(PLINTH_ERROR_OUT_OF_RANGE,
+           std::string(spec.name) + ": " + name + " " + t.shape_string() + " at offset " +
+               std::to_string(t.offset) + " reaches byte " +
+               (end == std::numeric_limits<uint64_t>::max() ? std::string("beyond 2^64")
+                                                            : std::to_string(end)) +
+               " but its buffer holds " + std::to_string(size) + " bytes");
+    }
+  };
+  for (int i = 0; i < out.num_inputs; ++i) {
+    if (out.has_input[i]) check_range(out.inputs[i], spec.inputs[i]);
+  }
+  for (int i = 0; i < out.num_outputs; ++i) check_range(out.outputs[i], spec.outputs[i]);
+}
+
+}  // namespace
+
+OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_size,
+                     std::span<const ExtensionSpec> extensions) {
+  const plinth_op_call_t raw = read_struct(call, plinth_op_call_t{}, sizeof(plinth_op_call_t), "op call");
+  OpCall out;
+  out.op = raw.op;
+  if (raw.op >= PLINTH_OP_EXTENSION_FIRST) {
+    const uint64_t index = static_cast<uint64_t>(raw.op) - PLINTH_OP_EXTENSION_FIRST;
+    if (index >= extensions.size()) {
+      fail(PLINTH_ERROR_UNSUPPORTED, "unknown extension op id " + std::to_string(raw.op) +
+                                         " (this device has " + std::to_string(extensions.size()) +
+                                         " extension ops)");
+    }
+    out.extension = &extensions[index];
+    const OpSpec spec = extension_spec(*out.extension);
+    Checker c(spec, out);
+    read_operands(raw, spec, c, out);
+    read_extension_params(raw.params, *out.extension, c, out);
+    check_ranges(spec, out, buffer_size);
+    return out;
+  }
+  const OpSpec* spec = find_spec(raw.op);
+  if (spec == nullptr) fail(PLINTH_ERROR_UNSUPPORTED, "unknown op id " + std::to_string(raw.op));
+  out.params = default_params();
+  Checker c(*spec, out);
+  read_operands(raw, *spec, c, out);
   parse_params(*spec, raw.op, raw.params, out.params);
   OpParams& p = out.params;
   switch (raw.op) {
@@ -682,25 +758,7 @@ OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_si
     default: break;
   }
 
-  // Range checks last, so a malformed call is INVALID_ARGUMENT even when it also overruns.
-  if (buffer_size) {
-    auto check_range = [&](const TensorView& t, const char* name) {
-      if (t.buffer == nullptr) return;
-      const uint64_t size = buffer_size(t.buffer);
-      const uint64_t end = t.end_byte();
-      if (end > size) {
-        fail(PLINTH_ERROR_OUT_OF_RANGE, std::string(spec->name) + ": " + name + " " + t.shape_string() + " at offset " +
-                                            std::to_string(t.offset) + " reaches byte " +
-                                            (end == std::numeric_limits<uint64_t>::max() ? std::string("beyond 2^64")
-                                                                                         : std::to_string(end)) +
-                                            " but its buffer holds " + std::to_string(size) + " bytes");
-      }
-    };
-    for (int i = 0; i < out.num_inputs; ++i) {
-      if (out.has_input[i]) check_range(out.inputs[i], spec->inputs[i]);
-    }
-    for (int i = 0; i < out.num_outputs; ++i) check_range(out.outputs[i], spec->outputs[i]);
-  }
+  check_ranges(*spec, out, buffer_size);
   return out;
 }
 

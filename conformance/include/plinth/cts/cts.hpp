@@ -84,6 +84,7 @@ struct CtsReport {
   uint32_t repetition = 1;  // the reported one: the first that failed, else the last
   std::string expect_path;  // the list applied, or ""
   std::vector<AppliedExpectation> expectations;  // every entry of the list, with what it matched
+  std::vector<std::string> extension_ops;        // vendor extension ops the device lists (never certified)
   std::vector<std::string> waived_required;      // required op tests the list declares unsupported/xfail
   std::string stop_reason;                       // why the run stopped early, or ""
   std::string load_error;  // the plugin file cannot be loaded (no test ran; passed is false), or ""

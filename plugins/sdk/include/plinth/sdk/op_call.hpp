@@ -4,10 +4,16 @@
 // plugins agree on what is a valid call.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <span>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "plinth/ops.h"
 
@@ -46,8 +52,21 @@ struct OpParams {
   plinth_top_k_params_t top_k{};
 };
 
-inline constexpr int kMaxOpInputs = 5;
-inline constexpr int kMaxOpOutputs = 2;
+// The most slots any op has: the catalogue's widest ops and abi.h's limits for extension ops.
+inline constexpr int kMaxOpInputs = 8;
+inline constexpr int kMaxOpOutputs = 4;
+
+// A vendor extension op (abi.h, since 1.1), as a backend declares it. Its id on a device is
+// PLINTH_OP_EXTENSION_FIRST plus its position in that device's list.
+struct ExtensionSpec {
+  const char* name = "";         // "<vendor>.<op>", lowercase; the namespace "plinth" is reserved
+  uint32_t version = 1;          // of its semantics and params
+  uint32_t params_size = 0;      // sizeof its params struct (which starts like the catalogue's), or 0
+  int min_inputs = 0;            // required input slots
+  int max_inputs = 0;            // all input slots, <= kMaxOpInputs
+  int num_outputs = 1;           // 1..kMaxOpOutputs
+  const char* description = "";  // one line for reports
+};
 
 struct OpCall {
   plinth_op_t op = 0;
@@ -57,8 +76,22 @@ struct OpCall {
   std::array<bool, kMaxOpInputs> has_input{};  // false for an optional slot passed as NULL
   std::array<TensorView, kMaxOpOutputs> outputs{};
   OpParams params;
+  // For an extension op: its spec, and its params struct's bytes (the host's, cut or zero-padded to
+  // spec->params_size, so fields the host did not send read as 0; empty when params were NULL).
+  // nullptr and empty for catalogue ops.
+  const ExtensionSpec* extension = nullptr;
+  std::vector<std::byte> extension_params{};
 
   const TensorView* input(int i) const noexcept { return i < num_inputs && has_input[i] ? &inputs[i] : nullptr; }
+
+  // The extension's params as the vendor's struct P (zero where the host sent fewer bytes).
+  template <class P>
+  P extension_params_as() const {
+    static_assert(std::is_trivially_copyable_v<P>);
+    P p{};
+    std::memcpy(&p, extension_params.data(), std::min(sizeof(P), extension_params.size()));
+    return p;
+  }
 };
 
 const char* op_name(plinth_op_t op) noexcept;  // "matmul", "?" if unknown
@@ -74,6 +107,10 @@ using BufferSizeFn = std::function<uint64_t(plinth_buffer_t)>;
 // PLINTH_ERROR_INVALID_ARGUMENT (or OUT_OF_RANGE for a tensor outside its buffer) and a message
 // naming the op, the operand and the problem. An unknown op id is UNSUPPORTED.
 // Whether a particular backend implements a dtype combination is the backend's own check.
-OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_size);
+// Extension ids (>= PLINTH_OP_EXTENSION_FIRST) are looked up in `extensions`, the device's list:
+// only their arity, tensors, ranges and params header are checked (the rest is the vendor's), and
+// an id outside the list is UNSUPPORTED like an unknown catalogue id.
+OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_size,
+                     std::span<const ExtensionSpec> extensions = {});
 
 }  // namespace plinth::sdk

@@ -41,6 +41,8 @@
 //   void launch_graph(Graph&, Stream&);                                         // none of them
 //   sdk::DeviceLoss& loss();  // opts into DEVICE_LOST checks on every create/submit/wait entry and
 //                             // the PLINTH_PLUGIN_FAULT launch hook
+//   std::span<const sdk::ExtensionSpec> extensions();  // vendor extension ops (abi.h 1.1), fixed
+//       // while the device is open; supports/launch then also get calls with call.extension set
 // Hooks report failures by throwing sdk::Error (sdk::fail); the adapter prefixes the entry's name.
 #pragma once
 
@@ -50,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -134,6 +137,17 @@ class PluginAdapter {
     d.launch_graph(g, s);
   };
   static constexpr bool kHasLoss = requires(Device & d) { d.loss().check(std::string_view{}); };
+  static constexpr bool kHasExtensions = requires(Device & d) {
+    std::span<const ExtensionSpec>(d.extensions());
+  };
+
+  static std::span<const ExtensionSpec> extensions_of([[maybe_unused]] Device& d) {
+    if constexpr (kHasExtensions) {
+      return d.extensions();
+    } else {
+      return {};
+    }
+  }
 
   // The adapter's record of each object: the backend's object plus what every entry checks (its
   // device's identity, sizes, map and record state), so no backend keeps these itself.
@@ -278,7 +292,13 @@ class PluginAdapter {
       const auto it = std::find_if(found.begin(), found.end(), [&](const ProbeInfo& p) {
         return p.index == index && index != UINT32_MAX;
       });
-      if (it == found.end()) fail(PLINTH_ERROR_OUT_OF_RANGE, "no device " + std::to_string(index));
+      if (it == found.end()) {
+        std::string message = "no device " + std::to_string(index);
+        for (const ProbeInfo& p : found) {  // say why there is none ("CUDA driver not found")
+          if (p.index == UINT32_MAX && !p.reason.empty()) message += ": " + p.reason;
+        }
+        fail(PLINTH_ERROR_OUT_OF_RANGE, message);
+      }
       if (!it->reason.empty())
         fail(PLINTH_ERROR_UNSUPPORTED, "device " + std::to_string(index) + ": " + it->reason);
       auto node = std::make_unique<DeviceNode>();
@@ -554,7 +574,8 @@ class PluginAdapter {
       require(out_supported != nullptr, "out_supported is NULL");
       std::string reason;
       try {
-        reason = d.impl->supports(parse_op_call(call, {}));  // buffers are not used by a query
+        // Buffers are not used by a query.
+        reason = d.impl->supports(parse_op_call(call, {}, extensions_of(*d.impl)));
       } catch (const Error& e) {
         if (e.status() != PLINTH_ERROR_UNSUPPORTED) throw;  // a malformed call is an error
         reason = e.what();                                  // an unknown op id is "not supported"
@@ -571,11 +592,14 @@ class PluginAdapter {
       StreamNode& s = st.streams.get(stream);
       check_loss(*s.device, "op_launch");
       // parse_op_call checks each tensor against its buffer; the lookup adds liveness and device.
-      const OpCall parsed = parse_op_call(call, [&](plinth_buffer_t handle) {
-        const BufferNode& b = st.buffers.get(handle);
-        detail::check_same_device(s.device, b.device, "stream and a tensor's buffer");
-        return b.size;
-      });
+      const OpCall parsed = parse_op_call(
+          call,
+          [&](plinth_buffer_t handle) {
+            const BufferNode& b = st.buffers.get(handle);
+            detail::check_same_device(s.device, b.device, "stream and a tensor's buffer");
+            return b.size;
+          },
+          extensions_of(*s.device->impl));
       if (std::string reason = s.device->impl->supports(parsed); !reason.empty()) {
         fail(PLINTH_ERROR_UNSUPPORTED, reason);
       }
@@ -595,12 +619,38 @@ class PluginAdapter {
     });
   }
 
+  static plinth_status_t extension_op_get(plinth_device_t device, uint32_t index,
+                                          plinth_extension_op_t* out_op) {
+    return entry("extension_op_get", [&] {
+      DeviceNode& d = state().devices.get(device);
+      require(out_op != nullptr, "out_op is NULL");
+      const std::span<const ExtensionSpec> list = extensions_of(*d.impl);
+      if (index >= list.size()) {
+        fail(PLINTH_ERROR_OUT_OF_RANGE, "index " + std::to_string(index) + ": the device has " +
+                                            std::to_string(list.size()) + " extension ops");
+      }
+      const ExtensionSpec& x = list[index];
+      plinth_extension_op_t e{};
+      e.struct_size = sizeof e;
+      e.op = static_cast<plinth_op_t>(PLINTH_OP_EXTENSION_FIRST + index);
+      copy_string(e.name, x.name);
+      e.version = x.version;
+      e.params_size = x.params_size;
+      e.min_inputs = static_cast<uint32_t>(x.min_inputs);
+      e.max_inputs = static_cast<uint32_t>(x.max_inputs);
+      e.num_outputs = static_cast<uint32_t>(x.num_outputs);
+      copy_string(e.description, x.description);
+      write_struct(out_op, e, sizeof e, "out_op");
+    });
+  }
+
   // Whether the backend has the hooks of an optional entry (entries of one abi.h group go together).
   static constexpr bool implements(std::string_view field) {
     if (field == "device_memory_info") return kHasMemoryInfo;
     if (field == "buffer_map" || field == "buffer_unmap") return kHasMap;
     if (field == "event_elapsed_ms") return kHasElapsed;
     if (field.starts_with("graph_")) return kHasGraphs;
+    if (field == "extension_op_get") return kHasExtensions;
     return true;  // last_error_vendor_code: the SDK's
   }
 
@@ -620,6 +670,15 @@ class PluginAdapter {
   if constexpr (requirement == PLINTH_ENTRY_REQUIRED || implements(#field)) t.field = &field;
     PLINTH_API_ENTRIES(PLINTH_SDK_SET_ENTRY)
 #undef PLINTH_SDK_SET_ENTRY
+#ifdef PLINTH_SDK_TABLE_MINOR
+    // Test builds only: the table as a plugin built against an older minor's headers presents it
+    // (its struct_size ends at that minor's last entry), to test hosts against old plugins.
+    t.abi_minor = PLINTH_SDK_TABLE_MINOR;
+#define PLINTH_SDK_TABLE_END(field, requirement, group, since) \
+  if (since <= PLINTH_SDK_TABLE_MINOR) t.struct_size = offsetof(plinth_plugin_api_t, field) + sizeof t.field;
+    PLINTH_API_ENTRIES(PLINTH_SDK_TABLE_END)
+#undef PLINTH_SDK_TABLE_END
+#endif
     return t;
   }
 
