@@ -104,8 +104,11 @@ TEST_F(RuntimeTest, PluginErrorsBecomeErrorsWithTheirMessage) {
     EXPECT_EQ(e.status(), PLINTH_ERROR_OUT_OF_RANGE);
     EXPECT_EQ(e.call(), "copy_host_to_buffer");
     EXPECT_EQ(e.device(), "coretest:0");
-    EXPECT_EQ(e.message(), "copy outside the destination buffer");
-    EXPECT_STREQ(e.what(), "copy_host_to_buffer on coretest:0: PLINTH_ERROR_OUT_OF_RANGE: copy outside the destination buffer");
+    // The plugin's message (the SDK adapter's range check), verbatim.
+    const std::string message =
+        "copy_host_to_buffer: dst: bytes [250, +64) lie outside the buffer of 256 bytes";
+    EXPECT_EQ(e.message(), message);
+    EXPECT_EQ(e.what(), "copy_host_to_buffer on coretest:0: PLINTH_ERROR_OUT_OF_RANGE: " + message);
   }
 }
 

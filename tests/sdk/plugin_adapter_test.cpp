@@ -19,6 +19,7 @@ namespace sdk = plinth::sdk;
 
 // Live objects of the test backend, so the tests can see what was reclaimed.
 std::atomic<int> g_live{0};
+std::atomic<bool> g_refuse_free{false};  // the backend's before_free refuses while set
 struct Counted {
   Counted() { ++g_live; }
   Counted(const Counted&) = delete;
@@ -64,6 +65,9 @@ struct Device : Counted {
   void begin_capture(Stream&) {}
   std::unique_ptr<Graph> end_capture(Stream&) { return std::make_unique<Graph>(); }
   void launch_graph(Graph&, Stream&) {}
+  void before_free(Buffer&) {
+    if (g_refuse_free) sdk::fail(PLINTH_ERROR_INVALID_STATE, "queued work still uses it");
+  }
   int launches = 0;
 };
 
@@ -252,6 +256,20 @@ TEST_F(Adapter, RangesAndOverlapAreChecked) {
   EXPECT_EQ(api_->copy_buffer(sa_, ba_, 0, ba_, 8, 8), PLINTH_OK);
   EXPECT_EQ(api_->copy_host_to_buffer(sa_, nullptr, ba_, 0, 8), PLINTH_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(api_->copy_host_to_buffer(sa_, nullptr, ba_, 0, 0), PLINTH_OK);
+}
+
+TEST_F(Adapter, BeforeFreeMayRefuseAndTheBufferStaysLive) {
+  const int before = g_live.load();
+  g_refuse_free = true;
+  EXPECT_EQ(api_->buffer_free(ba_), PLINTH_ERROR_INVALID_STATE);
+  g_refuse_free = false;
+  EXPECT_STREQ(api_->last_error_message(), "buffer_free: queued work still uses it");
+  EXPECT_EQ(g_live.load(), before);
+  unsigned char bytes[8] = {};
+  EXPECT_EQ(api_->copy_host_to_buffer(sa_, bytes, ba_, 0, 8), PLINTH_OK) << api_->last_error_message();
+  EXPECT_EQ(api_->buffer_free(ba_), PLINTH_OK);
+  EXPECT_EQ(g_live.load(), before - 1);
+  EXPECT_EQ(api_->buffer_free(ba_), PLINTH_ERROR_INVALID_ARGUMENT);  // gone now
 }
 
 TEST_F(Adapter, SecondInitKeepsStateAndHandles) {

@@ -40,7 +40,10 @@
 //   void begin_capture(Stream&);  std::unique_ptr<Graph> end_capture(Stream&);  // all three, or
 //   void launch_graph(Graph&, Stream&);                                         // none of them
 //   sdk::DeviceLoss& loss();  // opts into DEVICE_LOST checks on every create/submit/wait entry and
-//                             // the PLINTH_PLUGIN_FAULT launch hook
+//                             // the PLINTH_PLUGIN_FAULT launch hook (any type with DeviceLoss's
+//                             // check and before_launch will do, e.g. one that also logs)
+//   void before_free(Buffer&);  // buffer_free asks it first; throwing refuses the free (the buffer
+//                               // stays live), e.g. while queued work still uses the buffer
 //   std::span<const sdk::ExtensionSpec> extensions();  // vendor extension ops (abi.h 1.1), fixed
 //       // while the device is open; supports/launch then also get calls with call.extension set
 // Hooks report failures by throwing sdk::Error (sdk::fail); the adapter prefixes the entry's name.
@@ -137,6 +140,7 @@ class PluginAdapter {
     d.launch_graph(g, s);
   };
   static constexpr bool kHasLoss = requires(Device & d) { d.loss().check(std::string_view{}); };
+  static constexpr bool kHasBeforeFree = requires(Device & d, Buffer& b) { d.before_free(b); };
   static constexpr bool kHasExtensions = requires(Device & d) {
     std::span<const ExtensionSpec>(d.extensions());
   };
@@ -358,7 +362,13 @@ class PluginAdapter {
   }
 
   static plinth_status_t buffer_free(plinth_buffer_t buffer) {
-    return entry("buffer_free", [&] { state().buffers.erase(buffer); });
+    return entry("buffer_free", [&] {
+      if constexpr (kHasBeforeFree) {
+        BufferNode& b = state().buffers.get(buffer);
+        b.device->impl->before_free(*b.impl);
+      }
+      state().buffers.erase(buffer);
+    });
   }
 
   static plinth_status_t buffer_map(plinth_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr) {
