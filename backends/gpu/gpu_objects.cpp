@@ -1,14 +1,8 @@
 #include "gpu_objects.hpp"
 
 #include "gpu_blas.hpp"
-#include "gpu_error.hpp"
 
 namespace plinth::gpu {
-
-void use_device(const Device& device, const char* call) {
-  device.loss.check(call);
-  check(gpuSetDevice(device.ordinal), "set device");
-}
 
 // Destructors release what they own and ignore errors: they run on paths that must not throw
 // (destroy entries, device_close reclaiming leaks, shutdown).

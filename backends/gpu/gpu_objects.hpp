@@ -1,17 +1,15 @@
 // The plugin's objects behind the opaque ABI handles. Each owns its runtime resource (RAII) and
-// remembers its device so the calling thread can make that device current first.
+// remembers its device so the calling thread can make that device current first. Sizes, map and
+// record state, and device identity are the SDK adapter's (plinth/sdk/plugin.hpp), not kept here.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "gpu_port.hpp"
 #include "plinth/abi.h"
-#include "plinth/sdk/device_loss.hpp"
 
 namespace plinth::gpu {
 
@@ -21,34 +19,28 @@ enum class MatmulPath { kBlas, kTiled };
 // Decode-shaped quantized matmul: integer activations with integer dot products, or exact f32 activations.
 enum class QuantDecodePath { kInt8, kF32 };
 
+// What the ops read of an opened device. The destructors below submit nothing, also after a device
+// loss: they free, destroy and wait for work already queued (the runtime ends those waits at once
+// after a sticky error).
 struct Device {
-  // `lose_after`: the PLINTH_PLUGIN_FAULT=device_lost:N test hook (sdk/device_loss.hpp), if set.
-  explicit Device(std::optional<uint64_t> lose_after = std::nullopt) : loss(lose_after) {}
   int ordinal = 0;
   gpuDeviceProp prop{};
   std::string arch;
   std::string driver;
   MatmulPath matmul = MatmulPath::kBlas;
   QuantDecodePath quant_decode = QuantDecodePath::kInt8;
-  // Set by the test hook only: a real loss is a sticky runtime error, which fails every later
-  // runtime call by itself. Either way the destructors below submit nothing: they free, destroy and
-  // wait for work already queued (the runtime ends those waits at once after a sticky error).
-  sdk::DeviceLoss loss;
 };
 
 struct Buffer {
-  Device* device = nullptr;
+  const Device* device = nullptr;
   void* base = nullptr;  // what the allocator returned (freed)
   char* data = nullptr;  // base rounded up to the requested alignment
-  uint64_t size = 0;
   uint32_t kind = PLINTH_MEMORY_DEVICE;
-  bool mapped = false;
-  std::mutex mutex;  // guards `mapped`
   ~Buffer();
 };
 
 struct Stream {
-  Device* device = nullptr;
+  const Device* device = nullptr;
   gpuStream_t stream = nullptr;
   // A host-mapped word the kernels raise on a data-dependent error (a get_rows index out of range);
   // stream_synchronize reports and clears it.
@@ -61,24 +53,17 @@ struct Stream {
 };
 
 struct Event {
-  Device* device = nullptr;
+  const Device* device = nullptr;
   gpuEvent_t event = nullptr;
-  bool timing = false;
-  std::atomic<bool> recorded{false};
   ~Event();
 };
 
 struct Graph {
-  Device* device = nullptr;
+  const Device* device = nullptr;
   gpuGraph_t graph = nullptr;
   gpuGraphExec_t exec = nullptr;
   gpuEvent_t last_launch = nullptr;  // recorded after each replay so destroy can wait for it
   ~Graph();
 };
-
-// Makes `device` current on the calling thread (runtime calls act on the current device). Every
-// entry that uses a device calls it first: it fails with DEVICE_LOST, naming `call`, once the
-// device is lost.
-void use_device(const Device& device, const char* call);
 
 }  // namespace plinth::gpu

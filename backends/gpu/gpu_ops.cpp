@@ -12,9 +12,9 @@
 namespace plinth::gpu {
 namespace {
 
-GpuTensor make_tensor(const sdk::TensorView& v, const std::function<char*(plinth_buffer_t)>& data_of) {
+GpuTensor make_tensor(const sdk::TensorView& v, const Buffer* buffer) {
   GpuTensor t;
-  t.data = v.buffer != nullptr ? data_of(v.buffer) + v.offset : nullptr;
+  t.data = buffer != nullptr ? buffer->data + v.offset : nullptr;
   t.dtype = v.dtype;
   t.ndim = v.ndim;
   for (int k = 0; k < v.ndim; ++k) {
@@ -58,11 +58,11 @@ class StreamScratch {
 };
 #endif
 
-void run_matmul(Stream& stream, const sdk::OpCall& call, const std::function<char*(plinth_buffer_t)>& data_of) {
+void run_matmul(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
   const auto& p = call.params.matmul;
-  GpuTensor c = make_tensor(call.outputs[0], data_of);
-  GpuTensor a = make_tensor(call.inputs[0], data_of);
-  GpuTensor b = make_tensor(call.inputs[1], data_of);
+  GpuTensor c = make_tensor(call.outputs[0], buffers.outputs[0]);
+  GpuTensor a = make_tensor(call.inputs[0], buffers.inputs[0]);
+  GpuTensor b = make_tensor(call.inputs[1], buffers.inputs[1]);
   const int64_t m = c.dims[2];
   const int64_t n = c.dims[3];
   const int64_t k = p.transpose_a != 0 ? a.dims[2] : a.dims[3];
@@ -176,13 +176,15 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
   }
 }
 
-void launch_op(Stream& stream, const sdk::OpCall& call, const std::function<char*(plinth_buffer_t)>& data_of) {
+void launch_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
   for (int i = 0; i < call.num_outputs; ++i) {
     if (call.outputs[i].numel() == 0) return;  // nothing to write
   }
   const char* name = sdk::op_name(call.op);
-  const auto in = [&](int i) { return call.input(i) != nullptr ? make_tensor(call.inputs[i], data_of) : GpuTensor{}; };
-  const auto out = [&](int i) { return make_tensor(call.outputs[i], data_of); };
+  const auto in = [&](int i) {
+    return call.input(i) != nullptr ? make_tensor(call.inputs[i], buffers.inputs[i]) : GpuTensor{};
+  };
+  const auto out = [&](int i) { return make_tensor(call.outputs[i], buffers.outputs[i]); };
   switch (call.op) {
     case PLINTH_OP_COPY:
     case PLINTH_OP_FILL:
@@ -225,7 +227,7 @@ void launch_op(Stream& stream, const sdk::OpCall& call, const std::function<char
       checked(launch_elementwise(args, stream.stream), name);
       return;
     }
-    case PLINTH_OP_MATMUL: run_matmul(stream, call, data_of); return;
+    case PLINTH_OP_MATMUL: run_matmul(stream, call, buffers); return;
     case PLINTH_OP_GET_ROWS: {
       GetRowsArgs args;
       args.table = in(0);

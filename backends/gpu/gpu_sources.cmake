@@ -4,6 +4,7 @@ set(PLINTH_GPU_HOST_SOURCES
   ${PLINTH_GPU_DIR}/gpu_plugin.cpp
   ${PLINTH_GPU_DIR}/gpu_ops.cpp
   ${PLINTH_GPU_DIR}/gpu_objects.cpp
+  ${PLINTH_GPU_DIR}/gpu_discovery.cpp
   ${PLINTH_GPU_DIR}/gpu_error.cpp
   ${PLINTH_GPU_DIR}/gpu_blas.cpp)
 set(PLINTH_GPU_KERNEL_SOURCES
