@@ -90,9 +90,11 @@ OpVariant copy_variant(plinth_dtype_t from, plinth_dtype_t to, bool required) {
       c.label = shape_text(shape) + layout_tag(in_layout) + " ->" + layout_tag(out_layout);
       Arg x = arg(from, shape, in_layout);
       if (from == PLINTH_DTYPE_I32) {
+        // The whole int32 range: a copy through float loses integers beyond 2^24 (mutant
+        // cpu.copy.i32_through_float, tests/mutation).
         x.gen = Gen::kInt;
-        x.a = -100000;
-        x.b = 100000;
+        x.a = -2147483648.0;
+        x.b = 2147483647.0;
       }
       c.inputs = {x};
       c.outputs = {arg(to, shape, out_layout)};
@@ -126,6 +128,23 @@ OpVariant fill_variant(plinth_dtype_t dtype, bool required) {
       c.reference = [shape, value](const std::vector<const Tensor*>&) { return std::vector<Tensor>{Tensor(shape, value)}; };
       c.tolerance = {kExact};
       cases.push_back(std::move(c));
+    }
+    if (dtype == PLINTH_DTYPE_I32) {
+      // Integers a float cannot hold (mutant cpu.fill.i32_through_float, tests/mutation).
+      for (const double value : {16777217.0, -2147483000.0}) {
+        const Shape shape{7, 33};
+        auto p = params_of<plinth_fill_params_t>();
+        p.value = value;
+        OpCase c;
+        c.label = shape_text(shape) + " value " + std::to_string(static_cast<long long>(value));
+        c.outputs = {arg(dtype, shape)};
+        c.params = params_bytes(p);
+        c.reference = [shape, value](const std::vector<const Tensor*>&) {
+          return std::vector<Tensor>{Tensor(shape, value)};
+        };
+        c.tolerance = {kExact};
+        cases.push_back(std::move(c));
+      }
     }
     return cases;
   };
@@ -250,6 +269,29 @@ OpVariant activation_variant(const char* name, plinth_op_t op, plinth_dtype_t dt
       c.floor = 1e-2;
       cases.push_back(std::move(c));
     }
+    if (op == PLINTH_OP_GELU) {
+      // The negative shoulder, where erf and tanh forms differ most relative to the output: on
+      // [-6, 6] the 5e-4 between them nearly hides under the NMSE (mutant cpu.gelu.erf_as_tanh).
+      for (const bool tanh_form : {false, true}) {
+        OpCase c;
+        c.label = "[4,65] in [-4,-1]" + std::string(tanh_form ? " tanh" : " erf");
+        Arg x = arg(dt, {4, 65});
+        x.gen = Gen::kUniform;
+        x.a = -4;
+        x.b = -1;
+        c.inputs = {x};
+        auto p = params_of<plinth_gelu_params_t>();
+        p.approximation = tanh_form ? PLINTH_GELU_TANH : PLINTH_GELU_ERF;
+        c.params = params_bytes(p);
+        c.reference = [tanh_form](const std::vector<const Tensor*>& in) {
+          return std::vector<Tensor>{ref::gelu(*in[0], tanh_form)};
+        };
+        c.outputs = {arg(dt, {4, 65})};
+        c.tolerance = {op_tolerance(op, dt)};
+        c.floor = 1e-2;
+        cases.push_back(std::move(c));
+      }
+    }
     return cases;
   };
   return v;
@@ -274,6 +316,7 @@ OpVariant matmul_variant(plinth_dtype_t dt) {
         {{2, 1}, {1, 3}, 4, 8, 6}, {{3}, {}, 5, 16, 7},         {{}, {}, 0, 8, 4},
         {{}, {}, 9, 40, 11, false, false, 1.0f, Layout::kPadded}, {{}, {}, 1, 1000, 3},
     };
+    shapes.push_back({{}, {}, 3, 0, 4});  // K = 0: c is all zeros (mutant cpu.matmul.k0_not_zeroed)
     std::uniform_int_distribution<int64_t> d(1, 70);
     shapes.push_back({{}, {}, d(rng), d(rng), d(rng)});
     std::vector<OpCase> cases;
@@ -317,8 +360,16 @@ OpVariant matmul_quant_variant(plinth_dtype_t q) {
     struct S {
       Shape a;
       int64_t n;
+      float alpha = 1.0f;
     };
-    const S shapes[] = {{{1, 32}, 1}, {{7, 64}, 33}, {{1, 256}, 257}, {{4, 96}, 5}, {{2, 5, 64}, 17}, {{0, 32}, 3}, {{16, 512}, 64}};
+    // More than 32 rows with N > 512 (several weight tiles) and alpha != 1 reach the prefill path and
+    // the scaling (mutants cpu.qmatmul.tile_rows, cpu.qmatmul.prefill_stride, cpu.qmatmul.alpha_ignored).
+    const S base[] = {{{1, 32}, 1},     {{7, 64}, 33}, {{1, 256}, 257}, {{4, 96}, 5},
+                      {{2, 5, 64}, 17}, {{0, 32}, 3},  {{16, 512}, 64}};
+    std::vector<S> shapes(std::begin(base), std::end(base));
+    shapes.push_back({{40, 64}, 520});
+    shapes.push_back({{37, 96}, 40, 0.5f});
+    shapes.push_back({{3, 64}, 9, 0.25f});
     std::vector<OpCase> cases;
     for (const auto& s : shapes) {
       const int64_t k = s.a.back();
@@ -326,14 +377,16 @@ OpVariant matmul_quant_variant(plinth_dtype_t q) {
       c.back() = s.n;
       auto p = params_of<plinth_matmul_params_t>();
       p.transpose_b = 1;
-      p.alpha = 1.0f;
+      p.alpha = s.alpha;
       OpCase oc;
-      oc.label = shape_text(s.a) + " f32 @ " + shape_text({s.n, k}) + "^T " + ref::dtype_label(q);
+      oc.label = shape_text(s.a) + " f32 @ " + shape_text({s.n, k}) + "^T " + ref::dtype_label(q) +
+                 (s.alpha != 1.0f ? " alpha " + num(s.alpha) : "");
       oc.inputs = {arg(PLINTH_DTYPE_F32, s.a), arg(q, {s.n, k})};
       oc.outputs = {arg(PLINTH_DTYPE_F32, c)};
       oc.params = params_bytes(p);
-      oc.reference = [](const std::vector<const Tensor*>& in) {
-        return std::vector<Tensor>{ref::matmul(*in[0], *in[1], false, true, 1.0)};
+      const double alpha = s.alpha;
+      oc.reference = [alpha](const std::vector<const Tensor*>& in) {
+        return std::vector<Tensor>{ref::matmul(*in[0], *in[1], false, true, alpha)};
       };
       oc.tolerance = {op_tolerance(PLINTH_OP_MATMUL, q)};
       cases.push_back(std::move(oc));
@@ -388,12 +441,23 @@ OpVariant norm_variant(const char* name, plinth_op_t op, plinth_dtype_t dt) {
       Layout layout = Layout::kContiguous;
       int weights = 0;  // rms: 0/1 weight; layer: bit0 gamma, bit1 beta
       float eps = 1e-5f;
+      double layer_norm_mean = 3.0;  // mean of layer_norm's x
     };
-    const std::vector<S> shapes = {
-        {{7, 33}, Layout::kContiguous, 3}, {{1, 1}, Layout::kContiguous, 0}, {{3, 257}, Layout::kContiguous, 1},
-        {{1, 7}, Layout::kContiguous, 2},  {{4, 2, 64}, Layout::kContiguous, 3, 1e-6f}, {{0, 5}, Layout::kContiguous, 0},
-        {{5, 33}, Layout::kPadded, 3},     {{6, 1000}, Layout::kContiguous, 1}, {{3, 16}, Layout::kContiguous, 0, 0.5f},
+    const std::vector<S> base = {
+        {{7, 33}, Layout::kContiguous, 3},
+        {{1, 1}, Layout::kContiguous, 0},
+        {{3, 257}, Layout::kContiguous, 1},
+        {{1, 7}, Layout::kContiguous, 2},
+        {{4, 2, 64}, Layout::kContiguous, 3, 1e-6f},
+        {{0, 5}, Layout::kContiguous, 0},
+        {{5, 33}, Layout::kPadded, 3},
+        {{6, 1000}, Layout::kContiguous, 1},
+        {{3, 16}, Layout::kContiguous, 0, 0.5f},
     };
+    // Rows with a mean 100 deviations from 0, where a one-pass f32 variance (E[x^2] - mean^2)
+    // cancels; at mean 3 it hides under the NMSE (mutant cpu.layer_norm.one_pass_variance).
+    std::vector<S> shapes = base;
+    shapes.push_back({{4, 256}, Layout::kContiguous, 3, 1e-5f, 100.0});
     std::vector<OpCase> cases;
     for (const auto& s : shapes) {
       const int64_t d = s.x.back();
@@ -401,7 +465,7 @@ OpVariant norm_variant(const char* name, plinth_op_t op, plinth_dtype_t dt) {
       p.eps = s.eps;
       OpCase oc;
       Arg x = arg(dt, s.x, s.layout);
-      if (op == PLINTH_OP_LAYER_NORM) x.a = 3.0;  // a mean far from 0 exposes one-pass variance
+      if (op == PLINTH_OP_LAYER_NORM) x.a = s.layer_norm_mean;  // a mean far from 0 exposes one-pass variance
       oc.inputs = {x};
       const bool w0 = op != PLINTH_OP_L2_NORMALIZE && (s.weights & 1);
       const bool w1 = op == PLINTH_OP_LAYER_NORM && (s.weights & 2);
@@ -440,11 +504,23 @@ OpVariant softmax_variant(plinth_dtype_t dt) {
       bool causal = false;
       Layout layout = Layout::kContiguous;
     };
-    const std::vector<S> shapes = {
-        {{7, 33}}, {{1, 1}}, {{3, 257}, std::nullopt, 0.5f}, {{2, 4, 5, 7}, Shape{5, 7}},
-        {{5, 7}, std::nullopt, 0.0f, true}, {{6, 4}, std::nullopt, 1.0f, true}, {{2, 3, 4, 9}, Shape{2, 1, 4, 9}, 0.125f, true},
-        {{0, 5}}, {{4, 33}, std::nullopt, 2.0f, false, Layout::kPadded}, {{3, 1000}, Shape{1, 1000}},
+    const std::vector<S> base = {
+        {{7, 33}},
+        {{1, 1}},
+        {{3, 257}, std::nullopt, 0.5f},
+        {{2, 4, 5, 7}, Shape{5, 7}},
+        {{5, 7}, std::nullopt, 0.0f, true},
+        {{6, 4}, std::nullopt, 1.0f, true},
+        {{2, 3, 4, 9}, Shape{2, 1, 4, 9}, 0.125f, true},
+        {{0, 5}},
+        {{4, 33}, std::nullopt, 2.0f, false, Layout::kPadded},
+        {{3, 1000}, Shape{1, 1000}},
     };
+    // Logits far beyond exp's range (z up to ~500: mutant cpu.softmax.no_max_shift), and a flat
+    // row of 4096 where every probability is small (cpu.softmax.prune_small).
+    std::vector<S> shapes = base;
+    shapes.push_back({{4, 65}, std::nullopt, 60.0f});
+    shapes.push_back({{2, 4096}, std::nullopt, 0.5f});
     std::vector<OpCase> cases;
     for (const auto& s : shapes) {
       auto p = params_of<plinth_softmax_params_t>();
@@ -487,6 +563,7 @@ OpVariant rope_variant(plinth_dtype_t dt) {
       uint32_t mode, n_dims;
       float base = 10000.0f, fscale = 1.0f;
       bool in_place = false;
+      double pos_lo = 0, pos_hi = 600;
     };
     const std::vector<S> shapes = {
         {{5, 4, 16}, false, PLINTH_ROPE_NORMAL, 0},
@@ -497,6 +574,10 @@ OpVariant rope_variant(plinth_dtype_t dt) {
         {{7, 3, 10}, false, PLINTH_ROPE_NEOX, 6},
         {{0, 2, 8}, false, PLINTH_ROPE_NORMAL, 0},
         {{3, 2, 8}, false, PLINTH_ROPE_NORMAL, 0, 10000.0f, 1.0f, true},
+        // Long-context positions beyond 2^15 (mutant cpu.rope.position_int16). Judged at 1e-3: an
+        // angle computed in f32 is off by about p * 2^-24 there.
+        {{4, 2, 16}, false, PLINTH_ROPE_NORMAL, 0, 10000.0f, 1.0f, false, 32768, 100000},
+        {{2, 4, 2, 16}, true, PLINTH_ROPE_NEOX, 8, 10000.0f, 1.0f, false, 32768, 100000},
     };
     std::vector<OpCase> cases;
     for (const auto& s : shapes) {
@@ -509,8 +590,8 @@ OpVariant rope_variant(plinth_dtype_t dt) {
       Shape pos_shape = s.batched_pos ? Shape{s.x[0], seq} : Shape{seq};
       Arg pos = arg(PLINTH_DTYPE_I32, pos_shape);
       pos.gen = Gen::kInt;
-      pos.a = 0;
-      pos.b = 600;
+      pos.a = s.pos_lo;
+      pos.b = s.pos_hi;
       OpCase oc;
       oc.label = shape_text(s.x) + " positions " + shape_text(pos_shape) + (s.mode == PLINTH_ROPE_NEOX ? " neox" : " normal") +
                  " n_dims " + std::to_string(s.n_dims) + " base " + num(s.base) + " freq_scale " +
@@ -524,7 +605,8 @@ OpVariant rope_variant(plinth_dtype_t dt) {
       oc.reference = [mode, nd, base, fs](const std::vector<const Tensor*>& in) {
         return std::vector<Tensor>{ref::rope(*in[0], *in[1], mode, nd, base, fs)};
       };
-      oc.tolerance = {op_tolerance(PLINTH_OP_ROPE, dt)};
+      const double rope_tol = op_tolerance(PLINTH_OP_ROPE, dt);
+      oc.tolerance = {s.pos_hi > 600 ? std::max(1e-3, rope_tol) : rope_tol};
       cases.push_back(std::move(oc));
     }
     return cases;
@@ -554,6 +636,12 @@ OpVariant attention_variant(plinth_dtype_t dt) {
         {3, 2, 1, 1, 12, 16, 16, false, std::nullopt, true},
         {1, 8, 1, 7, 7, 64, 64, true},
         {1, 1, 1, 0, 4, 8, 8},
+        // Long enough for the tiled paths: several blocks of queries and of keys (Sq >= 4), and more
+        // than one chunk of keys per query (Sq < 4); the running max must rescale across them
+        // (mutants cpu.attention.blocked_no_rescale, .blocked_one_query_block, .chunked_no_rescale).
+        {1, 2, 1, 40, 150, 16, 16, true},
+        {2, 2, 1, 37, 200, 8, 8, false, std::nullopt, true},
+        {1, 2, 2, 2, 300, 16, 8},
     };
     std::vector<OpCase> cases;
     for (const auto& s : shapes) {

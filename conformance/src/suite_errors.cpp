@@ -30,7 +30,8 @@ struct Call {
   plinth_op_call_t get(plinth_op_t op) {
     in_ptr.clear();
     out_ptr.clear();
-    for (auto& t : ins) in_ptr.push_back(&t);
+    for (auto& t : ins)
+      in_ptr.push_back(t.struct_size == 0 ? nullptr : &t);  // plinth_tensor_t{}: a NULL slot
     for (auto& t : outs) out_ptr.push_back(&t);
     auto c = sized<plinth_op_call_t>();
     c.op = op;
@@ -169,6 +170,48 @@ void bad_shape(TestEnv& env) {
     auto ap = sized<plinth_attention_params_t>();
     at.params = &ap;
     sc.expect_rejected(PLINTH_OP_ATTENTION, at, {PLINTH_ERROR_INVALID_ARGUMENT}, "ATTENTION with Hq 3 not a multiple of Hkv 2");
+    // The rest of the catalogue's shape and dtype rules, one call each (each found by a mutant of
+    // tests/mutation that dropped the check: cpu.sdk.<name> in the comment).
+    at.ins[1] = tensor(PLINTH_DTYPE_F32, sc.b.get(), {1, 3, 2, 8});  // attention_d_unchecked
+    at.ins[2] = tensor(PLINTH_DTYPE_F32, sc.b.get(), {1, 3, 2, 4});
+    sc.expect_rejected(PLINTH_OP_ATTENTION, at, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "ATTENTION with k's D 8 != q's D 4");
+    Call qm;  // quant_b_untransposed
+    qm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 32}), tensor(PLINTH_DTYPE_Q4_0, sc.b.get(), {32, 32})};
+    qm.ins[1].strides[0] = 18;  // one Q4_0 block of 18 bytes per row
+    qm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 32})};
+    auto mp = sized<plinth_matmul_params_t>();
+    mp.alpha = 1.0f;
+    qm.params = &mp;
+    sc.expect_rejected(PLINTH_OP_MATMUL, qm, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "MATMUL with a Q4_0 b stored [K, N] (transpose_b 0)");
+    mp.transpose_b = 1;  // quant_block_unchecked
+    qm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 40}), tensor(PLINTH_DTYPE_Q8_0, sc.b.get(), {4, 32})};
+    qm.ins[1].dims[1] = 40;
+    qm.ins[1].strides[0] = 2 * 34;  // as if rows were two Q8_0 blocks
+    qm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 4})};
+    sc.expect_rejected(PLINTH_OP_MATMUL, qm, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "MATMUL with a Q8_0 b of K 40 (not a multiple of the block of 32)");
+    Call gr;  // get_rows_y_unchecked
+    gr.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 8}), tensor(PLINTH_DTYPE_I32, sc.b.get(), {3})};
+    gr.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {0, 8})};
+    sc.expect_rejected(PLINTH_OP_GET_ROWS, gr, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "GET_ROWS of 3 indices into y [0,8]");
+    Call pool;  // mean_pool_mask_unchecked
+    pool.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 3, 4}),
+                tensor(PLINTH_DTYPE_F32, sc.b.get(), {2, 4})};
+    pool.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 4})};
+    sc.expect_rejected(PLINTH_OP_MEAN_POOL, pool, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "MEAN_POOL x [2,3,4] with mask [2,4]");
+    Call am;  // argmax_empty_rows
+    am.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {3, 0})};
+    am.outs = {tensor(PLINTH_DTYPE_I32, sc.out.get(), {3})};
+    sc.expect_rejected(PLINTH_OP_ARGMAX, am, {PLINTH_ERROR_INVALID_ARGUMENT}, "ARGMAX of rows of 0 elements");
+    Call cp;  // copy_i32_to_float
+    cp.ins = {tensor(PLINTH_DTYPE_I32, sc.a.get(), {3, 4})};
+    cp.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
+    sc.expect_rejected(PLINTH_OP_COPY, cp, {PLINTH_ERROR_INVALID_ARGUMENT},
+                       "COPY i32 -> f32 (i32 copies only to i32)");
   }
 }
 
@@ -208,6 +251,94 @@ void bad_op_params(TestEnv& env) {
   ropep.freq_scale = 1.0f;
   rp.params = &ropep;
   sc.expect_rejected(PLINTH_OP_ROPE, rp, {PLINTH_ERROR_INVALID_ARGUMENT}, "ROPE with odd n_dims 3");
+  // Every other parameter rule of the catalogue (each found by a mutant of tests/mutation that
+  // dropped the check: cpu.sdk.<name> in the comment).
+  ropep.n_dims = 10;  // rope_n_dims_exceeds_d
+  sc.expect_rejected(PLINTH_OP_ROPE, rp, {PLINTH_ERROR_INVALID_ARGUMENT}, "ROPE with n_dims 10 > D 8");
+  ropep.n_dims = 8;  // rope_mode_unchecked
+  ropep.mode = 7;
+  sc.expect_rejected(PLINTH_OP_ROPE, rp, {PLINTH_ERROR_INVALID_ARGUMENT}, "ROPE with mode 7");
+  ropep.mode = PLINTH_ROPE_NORMAL;  // rope_freq_base_unchecked
+  ropep.freq_base = 0.0f;
+  sc.expect_rejected(PLINTH_OP_ROPE, rp, {PLINTH_ERROR_INVALID_ARGUMENT}, "ROPE with freq_base 0");
+  kp.k = 0;  // top_k_zero
+  tk.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 0}),
+             tensor(PLINTH_DTYPE_I32, sc.out.get(), {2, 0}, 512)};
+  sc.expect_rejected(PLINTH_OP_TOP_K, tk, {PLINTH_ERROR_INVALID_ARGUMENT}, "TOP_K with k 0");
+  Call ge;  // gelu_approximation_unchecked
+  ge.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {2, 8})};
+  ge.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {2, 8})};
+  auto gp = sized<plinth_gelu_params_t>();
+  gp.approximation = 9;
+  ge.params = &gp;
+  sc.expect_rejected(PLINTH_OP_GELU, ge, {PLINTH_ERROR_INVALID_ARGUMENT}, "GELU with approximation 9");
+  Call sm;  // flag_unchecked
+  sm.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {4, 8})};
+  sm.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {4, 8})};
+  auto sp = sized<plinth_softmax_params_t>();
+  sp.causal = 2;
+  sm.params = &sp;
+  sc.expect_rejected(PLINTH_OP_SOFTMAX, sm, {PLINTH_ERROR_INVALID_ARGUMENT},
+                     "SOFTMAX with causal 2 (a flag is 0 or 1)");
+}
+
+// Data-dependent range errors besides async_error's GET_ROWS index past the table: a negative
+// GET_ROWS index and ATTENTION kv_lens outside [0, Skv] (mutants cpu.get_rows.index_negative_unchecked
+// and cpu.attention.kv_lens_unchecked of tests/mutation). Either op_launch returns INVALID_ARGUMENT
+// (then no error is left on the stream), or the next stream_synchronize does (abi.h rule 9); a
+// variant the plugin does not support is skipped.
+void bad_indices(TestEnv& env) {
+  const auto& s = env.s();
+  const auto& api = s.api();
+  DeviceBuffer a = s.alloc(4096), b = s.alloc(4096), ints = s.alloc(64), out = s.alloc(4096);
+  std::vector<float> ones(1024, 0.5f);
+  s.upload(a, 0, std::as_bytes(std::span(ones)));
+  s.upload(b, 0, std::as_bytes(std::span(ones)));
+  int checked = 0;
+  auto expect = [&](plinth_op_t op, Call& call, std::vector<int32_t> values, const std::string& what) {
+    auto query = call.get(op);
+    uint32_t supported = 0;
+    s.check(api.op_supports(s.device(), &query, &supported), "op_supports for " + what);
+    if (supported == 0) return;
+    ++checked;
+    s.upload(ints, 0, std::as_bytes(std::span(values)));
+    const auto c = call.get(op);
+    const plinth_status_t launched = api.op_launch(s.stream(), &c);
+    const std::string message = s.last_error();
+    const plinth_status_t sync = api.stream_synchronize(s.stream());
+    if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
+      if (message.empty())
+        fail(what + ": op_launch returned INVALID_ARGUMENT with an empty last_error_message");
+      if (sync != PLINTH_OK)
+        fail(what + ": op_launch rejected the call, yet stream_synchronize then returned " +
+             status_text(sync));
+      return;
+    }
+    if (launched != PLINTH_OK)
+      fail(what + ": op_launch returned " + status_text(launched) +
+           ", want INVALID_ARGUMENT (or OK and the error at synchronize)");
+    if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
+      fail(what + ": accepted: op_launch and stream_synchronize returned " + status_text(launched) + " and " +
+           status_text(sync) + ", want INVALID_ARGUMENT from one of them");
+    if (s.last_error().empty())
+      fail(what + ": stream_synchronize returned the error with an empty last_error_message");
+    s.check(api.stream_synchronize(s.stream()),
+            what + ": a second stream_synchronize (the error is not sticky)");
+  };
+  Call gr;
+  gr.ins = {tensor(PLINTH_DTYPE_F32, a.get(), {4, 8}), tensor(PLINTH_DTYPE_I32, ints.get(), {3})};
+  gr.outs = {tensor(PLINTH_DTYPE_F32, out.get(), {3, 8})};
+  expect(PLINTH_OP_GET_ROWS, gr, {0, -1, 1}, "GET_ROWS with index -1");
+  Call at;
+  at.ins = {tensor(PLINTH_DTYPE_F32, a.get(), {2, 1, 2, 8}), tensor(PLINTH_DTYPE_F32, b.get(), {2, 1, 5, 8}),
+            tensor(PLINTH_DTYPE_F32, b.get(), {2, 1, 5, 8}), plinth_tensor_t{},
+            tensor(PLINTH_DTYPE_I32, ints.get(), {2})};
+  at.outs = {tensor(PLINTH_DTYPE_F32, out.get(), {2, 1, 2, 8})};
+  auto ap = sized<plinth_attention_params_t>();
+  at.params = &ap;
+  expect(PLINTH_OP_ATTENTION, at, {5, 6}, "ATTENTION with kv_lens 6 > Skv 5");
+  expect(PLINTH_OP_ATTENTION, at, {-1, 5}, "ATTENTION with kv_lens -1");
+  if (checked == 0) throw Skipped("needs GET_ROWS or ATTENTION f32, which the plugin does not support");
 }
 
 void tensor_outside_buffer(TestEnv& env) {
@@ -425,6 +556,7 @@ SuiteDef errors_suite(Level level) {
       {"errors.async_error", "", async_error}, {"errors.extension_ops", "", extension_ops},
   };
   if (level == Level::kInference1) s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
+  if (level == Level::kInference1) s.tests.push_back({"errors.bad_indices", "", bad_indices});
   return s;
 }
 
