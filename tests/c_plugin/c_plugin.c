@@ -112,6 +112,7 @@ static const plinth_plugin_api_t kApi = {
     NULL, /* event_elapsed_ms */
     NULL, NULL, NULL, NULL, /* graphs */
     c_op_supports, c_op_launch,
+    NULL, /* extension_op_get (ABI 1.1): no vendor extension ops */
 };
 
 PLINTH_PLUGIN_EXPORT plinth_status_t plinth_plugin_init(const plinth_host_services_t* host,
