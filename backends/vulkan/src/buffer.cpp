@@ -10,11 +10,6 @@ Buffer::Buffer(Device& device, uint64_t size, uint32_t kind, uint64_t alignment)
     : device_(&device), size_(size) {
   const auto& fn = device.fn();
   const auto& props = device.info().props;
-  if (size == 0) sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "buffer size is 0");
-  if (alignment != 0 && (alignment & (alignment - 1)) != 0) {
-    sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT,
-              "alignment " + std::to_string(alignment) + " is not a power of two");
-  }
   if (size > props.max_allocation) {
     sdk::fail(PLINTH_ERROR_OUT_OF_RANGE, "buffer of " + std::to_string(size) +
                                              " bytes exceeds max_allocation " +

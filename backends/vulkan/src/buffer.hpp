@@ -16,7 +16,6 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  Device& device() const noexcept { return *device_; }
   VkBuffer vk() const noexcept { return buffer_; }
   uint64_t size() const noexcept { return size_; }
   // Byte offset of the plinth buffer's first byte inside the VkBuffer (non-zero only to honour an
@@ -26,9 +25,6 @@ class Buffer {
   bool host_visible() const noexcept { return mapped_ != nullptr; }
   // Host address of the buffer's first byte, or nullptr when not host-visible.
   uint8_t* host() const noexcept { return mapped_ == nullptr ? nullptr : mapped_ + base_; }
-
-  // The ABI's map/unmap state (the memory itself is always mapped when host-visible).
-  bool user_mapped = false;
 
  private:
   Device* device_;

@@ -18,6 +18,7 @@ namespace plinth::vulkan {
 class Device {
  public:
   // `lose_after`: the PLINTH_PLUGIN_FAULT=device_lost:N test hook (sdk/device_loss.hpp), if set.
+  // `index` is a usable one of the plugin's probe.
   Device(const VulkanLibrary& lib, uint32_t index, std::optional<uint64_t> lose_after = std::nullopt);
   ~Device();
   Device(const Device&) = delete;
@@ -42,7 +43,8 @@ class Device {
   // ends (after a real loss the driver abandons it; Vulkan bounds every wait then). Never throws.
   void drain() noexcept;
 
-  // A memory type for a buffer with `type_bits` and plinth memory kind; throws UNSUPPORTED if none.
+  // A memory type for a buffer with `type_bits` and a known plinth memory kind; throws UNSUPPORTED if
+  // none fits.
   uint32_t memory_type(uint32_t type_bits, uint32_t kind, bool* host_visible) const;
 
   VkPipelineLayout pipeline_layout() const noexcept { return layout_; }

@@ -11,17 +11,18 @@ namespace plinth::vulkan {
 
 class Event {
  public:
-  Event(Device& device, uint32_t flags);
+  Event(Device& device, bool timing);
   ~Event();
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
-  Device& device() const noexcept { return *device_; }
+  // Every call but record is for a recorded event, and a stream of the event's device (the SDK
+  // adapter checks both).
   void record(Stream& stream);
   void make_wait(Stream& stream) const;
   void synchronize() const;
   bool query() const;
-  // Timestamp in nanoseconds; throws INVALID_ARGUMENT (not timing / never recorded) or NOT_READY.
+  // Timestamp in nanoseconds of a timing event; throws NOT_READY until it completes.
   double timestamp_ns() const;
 
  private:

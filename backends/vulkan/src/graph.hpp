@@ -18,7 +18,6 @@ class Graph {
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
-  Device& device() const noexcept { return *device_; }
   Batch& batch() noexcept { return batch_; }
   // Before a replay: refreshes captured host uploads (after earlier replays stopped reading them).
   void before_launch();

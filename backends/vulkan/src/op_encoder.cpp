@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "plinth/sdk/dtype.hpp"
@@ -11,6 +12,29 @@ namespace plinth::vulkan {
 namespace {
 
 using sdk::TensorView;
+
+// A tensor's buffer by its handle, among those the adapter resolved for the call's slots (a handle
+// names one buffer, so whichever slot holds it will do).
+class BufferLookup {
+ public:
+  BufferLookup(const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers)
+      : call_(call), buffers_(buffers) {}
+  const Buffer& operator()(plinth_buffer_t handle) const {
+    for (int i = 0; i < call_.num_inputs; ++i) {
+      const TensorView* t = call_.input(i);
+      if (t != nullptr && t->buffer == handle) return *buffers_.inputs[static_cast<size_t>(i)];
+    }
+    for (int i = 0; i < call_.num_outputs; ++i) {
+      const auto k = static_cast<size_t>(i);
+      if (call_.outputs[k].buffer == handle) return *buffers_.outputs[k];
+    }
+    sdk::fail(PLINTH_ERROR_INTERNAL, "a tensor's buffer is not among the call's");
+  }
+
+ private:
+  const sdk::OpCall& call_;
+  const sdk::OpBuffers<Buffer>& buffers_;
+};
 
 constexpr uint32_t kMode_Copy = 0, kMode_Fill = 1, kMode_Add = 2, kMode_Mul = 3, kMode_Scale = 4,
                    kMode_GeluErf = 5, kMode_GeluTanh = 6, kMode_Silu = 7, kMode_Swiglu = 8;
@@ -170,7 +194,8 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
   return {};
 }
 
-void encode_op(Stream& stream, const sdk::OpCall& call, const BufferLookup& lookup) {
+void encode_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
+  const BufferLookup lookup(call, buffers);
   const TensorView& y = call.outputs[0];
   for (int i = 0; i < call.num_outputs; ++i) {
     if (call.outputs[i].numel() == 0) return;  // nothing to write

@@ -144,7 +144,6 @@ void Stream::dispatch(Shader shader, const GpuArgs& args_in, uint64_t count, boo
 
 void Stream::copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset,
                   uint64_t size) {
-  if (size == 0) return;
   std::lock_guard lock(mutex_);
   Batch& batch = open_batch();
   before_command(batch);
@@ -153,7 +152,6 @@ void Stream::copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uin
 }
 
 void Stream::copy_from_host(const void* src, const Buffer& dst, uint64_t dst_offset, uint64_t size) {
-  if (size == 0) return;
   // Staged at enqueue time: the host's bytes are copied now, the device copy runs in stream order.
   // A captured copy re-reads the host bytes at every replay instead.
   auto staging = std::make_unique<Buffer>(*device_, size, PLINTH_MEMORY_HOST_PINNED, 0);
@@ -187,7 +185,6 @@ uint64_t Stream::scratch(uint64_t size) {
 }
 
 void Stream::copy_to_host(const Buffer& src, uint64_t src_offset, void* dst, uint64_t size) {
-  if (size == 0) return;
   std::unique_ptr<Buffer> staging;
   std::lock_guard lock(mutex_);
   no_capture("copy_buffer_to_host");
@@ -317,8 +314,6 @@ std::unique_ptr<Graph> Stream::end_capture() {
 }
 
 void Stream::launch(Graph& graph) {
-  if (&graph.device() != device_)
-    sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "graph and stream belong to different devices");
   std::lock_guard lock(mutex_);
   no_capture("graph_launch");
   flush_locked();

@@ -27,6 +27,7 @@ class Stream {
 
   // Records one dispatch of `count` invocations (or, for `per_workgroup`, `count` workgroups).
   void dispatch(Shader shader, const GpuArgs& args_in, uint64_t count, bool per_workgroup);
+  // Copies of size > 0 (the SDK adapter skips empty ones).
   void copy(const Buffer& src, uint64_t src_offset, const Buffer& dst, uint64_t dst_offset, uint64_t size);
   void copy_from_host(const void* src, const Buffer& dst, uint64_t dst_offset, uint64_t size);
   // Device address of at least `size` bytes of scratch for the op being recorded, valid for that op's
