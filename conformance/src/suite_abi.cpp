@@ -130,20 +130,24 @@ void table(TestEnv& env) {
     fail("table struct_size " + std::to_string(api.struct_size) + " is smaller than the v1.0 table (" +
          std::to_string(kTableV1) + ")");
   }
-  if (api.abi_minor == 0 && api.struct_size != kTableV1) {
-    fail("table struct_size " + std::to_string(api.struct_size) + " differs from the v1.0 table size " +
-         std::to_string(kTableV1) + " although abi_minor is 0: the host would call entries that do not exist");
-  }
-  // The table reaches the last entry of its own minor: a host of that minor may call all of them.
+  // The table is exactly as large as its own minor's: smaller, and a host of that minor calls entries
+  // past its end; larger, and a host reads garbage as entries. A minor newer than this CTS may have
+  // entries it does not know, so then only the lower bound is checked.
   std::size_t minor_end = 0;
   const auto minor = static_cast<int64_t>(api.abi_minor);
 #define PLINTH_CTS_END(field, requirement, group, since) \
   if (int64_t{since} <= minor) minor_end = offsetof(plinth_plugin_api_t, field) + sizeof api.field;
   PLINTH_API_ENTRIES(PLINTH_CTS_END)
 #undef PLINTH_CTS_END
+  const std::string version = "1." + std::to_string(api.abi_minor);
   if (api.struct_size < minor_end) {
-    fail("table struct_size " + std::to_string(api.struct_size) + " ends before the last entry of ABI 1." +
-         std::to_string(api.abi_minor) + " (" + std::to_string(minor_end) + " bytes)");
+    fail("table struct_size " + std::to_string(api.struct_size) + " ends before the last entry of ABI " + version +
+         " (" + std::to_string(minor_end) + " bytes)");
+  }
+  if (api.abi_minor <= PLINTH_ABI_VERSION_MINOR && api.struct_size != minor_end) {
+    fail("table struct_size " + std::to_string(api.struct_size) + " differs from the v" + version + " table size " +
+         std::to_string(minor_end) + " although abi_minor is " + std::to_string(api.abi_minor) +
+         ": the host would call entries that do not exist");
   }
   if (api.next != nullptr) fail("table next is not NULL in ABI v1");
     // Every entry of plinth/abi_lists.h's list: the REQUIRED ones set, each group all set or all NULL.

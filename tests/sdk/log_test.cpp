@@ -25,6 +25,7 @@ TEST(CheckHost, AcceptsSameMajorAnyMinor) {
 TEST(CheckHost, RejectsOtherMajorWithMessage) {
   plinth_host_services_t h = host_v1();
   h.abi_major = 2;
+  h.abi_minor = 0;
   EXPECT_EQ(check_host(&h), PLINTH_ERROR_INCOMPATIBLE_VERSION);
   EXPECT_NE(std::string(last_error_message()).find("host speaks plugin ABI 2.0"), std::string::npos)
       << last_error_message();

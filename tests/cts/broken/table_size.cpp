@@ -1,4 +1,4 @@
-// Defect: the function table claims to be 64 bytes larger than it is while saying ABI 1.0, so a
+// Defect: the function table claims to be 64 bytes larger than its ABI minor's table, so a
 // host would read entries that do not exist.
 #include "broken_plugin.hpp"
 

@@ -200,12 +200,18 @@ class PluginAdapter {
     // A closed device's leftovers, in an order that is safe for a device with work in flight:
     // streams first (their destructors wait for queued work, which may replay graphs and use
     // events and buffers), then graphs (which reference buffers), events, and buffers last.
+    // Leftovers are host leaks (abi.h rule 7 allows them), so they are counted in the host's log.
     void reclaim(const DeviceNode& device) {
       auto mine = [&](const auto& node) { return node.device == &device; };
-      streams.erase_if(mine);
-      graphs.erase_if(mine);
-      events.erase_if(mine);
-      buffers.erase_if(mine);
+      const std::size_t n_streams = streams.erase_if(mine).size();
+      const std::size_t n_graphs = graphs.erase_if(mine).size();
+      const std::size_t n_events = events.erase_if(mine).size();
+      const std::size_t n_buffers = buffers.erase_if(mine).size();
+      if (n_streams + n_graphs + n_events + n_buffers > 0) {
+        log(PLINTH_LOG_WARN, std::string(Impl::kName) + ": closing a device reclaimed objects the host left open: " +
+                                 std::to_string(n_buffers) + " buffers, " + std::to_string(n_streams) + " streams, " +
+                                 std::to_string(n_events) + " events, " + std::to_string(n_graphs) + " graphs");
+      }
     }
 
     static HostLog with_host(const plinth_host_services_t* host) {
