@@ -69,6 +69,15 @@ struct Operands {
   }
 };
 
+// A device without the extension: nothing listed, and scaled_add takes the catalogue path.
+void expect_catalogue_path(plinth::Device& dev) {
+  EXPECT_TRUE(dev.extension_ops().empty());
+  auto s = dev.create_stream();
+  Operands x(dev);
+  EXPECT_FALSE(scaled_add(s, x.ta, x.tb, x.ty, 0.5f));
+  EXPECT_EQ(x.y.read_values<float>(Operands::kN), x.expected(0.5f));
+}
+
 #ifdef PLINTH_TEST_TEMPLATE_PLUGIN
 TEST(Extension, ListedAtOpenAndFoundByNameAndVersion) {
   auto rt = load(PLINTH_TEST_TEMPLATE_PLUGIN);
@@ -139,12 +148,7 @@ TEST(Extension, MalformedCallsAreErrorsNotFallbacks) {
 TEST(Extension, DeviceWithoutItRunsTheCataloguePath) {
   auto rt = load(PLINTH_TEST_CPU_PLUGIN);
   ASSERT_FALSE(rt->devices().empty());
-  auto& dev = *rt->devices()[0];
-  EXPECT_TRUE(dev.extension_ops().empty());
-  auto s = dev.create_stream();
-  Operands x(dev);
-  EXPECT_FALSE(scaled_add(s, x.ta, x.tb, x.ty, 0.5f));
-  EXPECT_EQ(x.y.read_values<float>(Operands::kN), x.expected(0.5f));
+  expect_catalogue_path(*rt->devices()[0]);
 }
 #endif
 
@@ -157,12 +161,7 @@ TEST(Extension, PluginWithAnAbi10TableLoadsWithoutExtensions) {
       << (rt->rejected_plugins().empty() ? "" : rt->rejected_plugins()[0].reason);
   EXPECT_EQ(rt->plugins()[0].abi_minor, 0u);
   ASSERT_EQ(rt->devices().size(), 1u);
-  auto& dev = *rt->devices()[0];
-  EXPECT_TRUE(dev.extension_ops().empty());
-  auto s = dev.create_stream();
-  Operands x(dev);
-  EXPECT_FALSE(scaled_add(s, x.ta, x.tb, x.ty, 0.5f));
-  EXPECT_EQ(x.y.read_values<float>(Operands::kN), x.expected(0.5f));
+  expect_catalogue_path(*rt->devices()[0]);
 }
 #endif
 
