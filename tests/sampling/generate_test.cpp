@@ -166,6 +166,20 @@ TEST_F(Generate, ChatAnswerEndsAtImEnd) {
   EXPECT_EQ(text.find("<|im_end|>"), std::string::npos) << text;
 }
 
+TEST_F(Generate, ChatEndMarkersAreSpecialTokensOnTheDefaultModel) {
+  // SmolLM2's ChatML end marker is one control token: it ends the answer as a token, not as text.
+  const auto chat_template = ChatTemplate::from_gguf(model_->file());
+  const auto markers = chat_template.stop_strings();
+  const auto conditions = end_conditions(*tokenizer_, markers);
+  EXPECT_TRUE(conditions.stop.empty());
+  const auto im_end = tokenizer_->encode("<|im_end|>", /*add_special=*/false);
+  ASSERT_EQ(im_end.size(), 1u);
+  EXPECT_TRUE(std::binary_search(conditions.end_tokens.begin(), conditions.end_tokens.end(), im_end[0]));
+  // A marker the vocabulary does not hold as one special token is matched as text.
+  const std::vector<std::string> text_marker{"</answer>"};
+  EXPECT_EQ(end_conditions(*tokenizer_, text_marker).stop, text_marker);
+}
+
 TEST_F(Generate, LengthAndZeroTokens) {
   LlamaSession session(*model_, 64);
   const auto [none, text] = run(session, prompt(), greedy(0));

@@ -126,13 +126,7 @@ int run_chat(ChatArgs& args) {
 
   models::GenerateOptions options{
       .max_tokens = args.max_tokens, .sampling = args.sampling, .stop = args.stop};
-  const auto stop_strings = chat_template.stop_strings();
-  options.end_tokens = models::default_end_tokens(*tokenizer, stop_strings);
-  for (const auto& s : stop_strings) {
-    // An end marker that is not one special token can still end the turn as text.
-    const auto ids = tokenizer->encode(s, /*add_special=*/false);
-    if (ids.size() != 1 || !tokenizer->is_special(ids[0])) options.stop.push_back(s);
-  }
+  models::end_conditions(*tokenizer, chat_template.stop_strings()).apply(options);
 
   const bool interactive = isatty(STDIN_FILENO) != 0;
   uint64_t turn = 0;

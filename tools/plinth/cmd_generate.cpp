@@ -96,12 +96,7 @@ int run_generate(GenerateArgs& args) {
     text = chat_template.apply(messages, /*add_generation_prompt=*/true);
     end_strings = chat_template.stop_strings();
   }
-  options.end_tokens = models::default_end_tokens(*tokenizer, end_strings);
-  for (const auto& s : end_strings) {
-    // An end marker that is not one special token can still end the answer as text.
-    const auto ids = tokenizer->encode(s, /*add_special=*/false);
-    if (ids.size() != 1 || !tokenizer->is_special(ids[0])) options.stop.push_back(s);
-  }
+  models::end_conditions(*tokenizer, end_strings).apply(options);
   const auto prompt = tokenizer->encode(text, /*add_special=*/true);
   if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
   if (static_cast<int>(prompt.size()) >= context) {

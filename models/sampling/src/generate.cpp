@@ -33,6 +33,21 @@ std::vector<int32_t> default_end_tokens(const Tokenizer& tokenizer,
   return ends;
 }
 
+EndConditions end_conditions(const Tokenizer& tokenizer, std::span<const std::string> end_strings) {
+  EndConditions ends{.end_tokens = default_end_tokens(tokenizer, end_strings), .stop = {}};
+  for (const auto& s : end_strings) {
+    // An end marker that is not one special token can still end the answer as text.
+    const auto ids = tokenizer.encode(s, /*add_special=*/false);
+    if (ids.size() != 1 || !tokenizer.is_special(ids[0])) ends.stop.push_back(s);
+  }
+  return ends;
+}
+
+void EndConditions::apply(GenerateOptions& options) const {
+  options.end_tokens = end_tokens;
+  options.stop.insert(options.stop.end(), stop.begin(), stop.end());
+}
+
 GenerateStats generate(LlamaSession& session, const Tokenizer& tokenizer, std::span<const int32_t> prompt,
                        const GenerateOptions& options,
                        const std::function<bool(std::string_view text)>& on_text) {

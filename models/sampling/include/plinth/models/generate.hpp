@@ -59,6 +59,20 @@ struct GenerateStats {
 std::vector<int32_t> default_end_tokens(const Tokenizer& tokenizer,
                                         std::span<const std::string> end_strings = {});
 
+// What ends a generation for a model's end markers (a chat template's stop_strings(), say): the
+// markers the vocabulary holds as one special token end it as tokens, the others as text.
+//
+//   GenerateOptions options{.stop = user_stop_strings};
+//   end_conditions(tokenizer, chat_template.stop_strings()).apply(options);
+struct EndConditions {
+  std::vector<int32_t> end_tokens;  // default_end_tokens(tokenizer, end_strings)
+  std::vector<std::string> stop;    // the end strings that are not one special token, in their order
+
+  // Sets options.end_tokens and appends `stop` to options.stop (after the caller's stop strings).
+  void apply(GenerateOptions& options) const;
+};
+EndConditions end_conditions(const Tokenizer& tokenizer, std::span<const std::string> end_strings = {});
+
 // Appends `prompt` to the session (which may already hold earlier tokens) and generates. `prompt`
 // must not be empty. on_text receives each piece of text as soon as it is complete; returning false
 // stops generation ("cancelled"). Errors: std::invalid_argument for an empty prompt, bad options
