@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "plinth/models/chat_template.hpp"
+#include "plinth/models/conversation.hpp"
 #include "plinth/models/llama_model.hpp"
 #include "plinth/models/llama_session.hpp"
 #include "plinth/models/model_store.hpp"
@@ -232,6 +233,103 @@ TEST_F(Generate, ContinuesASession) {
   EXPECT_EQ(stats.prompt_tokens, static_cast<int>(b.size()));
   EXPECT_EQ(stats.tokens, expected.tokens);
   EXPECT_EQ(text, expected_text);
+}
+
+// A chat's options as `plinth chat` sets them: greedy, ending at the template's end marker.
+GenerateOptions chat_options(const Tokenizer& tokenizer, const ChatTemplate& chat_template, int max_tokens) {
+  GenerateOptions options = greedy(max_tokens);
+  end_conditions(tokenizer, chat_template.stop_strings()).apply(options);
+  return options;
+}
+
+TEST_F(Generate, ConversationPrefillsOnlyTheNewTurn) {
+  const auto chat_template = ChatTemplate::from_gguf(model_->file());
+  const auto options = chat_options(*tokenizer_, chat_template, 48);
+  LlamaSession session(*model_, 512);
+  Conversation chat(session, *tokenizer_, chat_template);
+
+  std::string first_text;
+  const auto first = chat.turn("What is the capital of France?", options, [&](std::string_view text) {
+    first_text.append(text);
+    return true;
+  });
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(
+      first->prompt_tokens,
+      static_cast<int>(
+          tokenizer_->encode(chat_template.apply(std::vector<ChatMessage>{chat.messages()[0]})).size()));
+  ASSERT_EQ(chat.messages().size(), 2u);
+  EXPECT_EQ(chat.messages()[1].role, "assistant");
+  EXPECT_EQ(chat.messages()[1].content, first_text);
+  EXPECT_EQ(session.position(), static_cast<int>(chat.cached_tokens().size()));
+  const std::vector<int32_t> before = chat.cached_tokens();
+
+  std::string second_text;
+  const auto second = chat.turn("And of Germany?", options, [&](std::string_view text) {
+    second_text.append(text);
+    return true;
+  });
+  ASSERT_TRUE(second.has_value());
+  std::vector<ChatMessage> asked = chat.messages();
+  asked.pop_back();  // the conversation as it stood when the second answer began
+  const auto whole = tokenizer_->encode(chat_template.apply(asked));
+  // The cache kept every token of the first turn; only the rest of the conversation was prefilled.
+  ASSERT_GE(chat.cached_tokens().size(), before.size());
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), chat.cached_tokens().begin()));
+  EXPECT_EQ(second->prompt_tokens, static_cast<int>(whole.size() - before.size()));
+  EXPECT_EQ(chat.cached_tokens().size(), whole.size() + static_cast<std::size_t>(second->decode_steps));
+  EXPECT_EQ(session.position(), static_cast<int>(chat.cached_tokens().size()));
+
+  // The answer is the one a fresh session gives for the whole conversation.
+  LlamaSession fresh(*model_, 512);
+  const auto [expected, expected_text] = run(fresh, whole, options);
+  EXPECT_EQ(second->tokens, expected.tokens);
+  EXPECT_EQ(second_text, expected_text);
+}
+
+TEST_F(Generate, ConversationCutByAStopStringKeepsTheSharedPrefix) {
+  const auto chat_template = ChatTemplate::from_gguf(model_->file());
+  auto options = chat_options(*tokenizer_, chat_template, 48);
+  options.stop = {" is"};  // cuts "The capital of France is Paris.": the cache holds more than the answer
+  LlamaSession session(*model_, 512);
+  Conversation chat(session, *tokenizer_, chat_template, "Answer in one sentence.");
+  const auto first = chat.turn("What is the capital of France?", options, nullptr);
+  ASSERT_TRUE(first.has_value());
+  if (first->stop_reason != "stop") GTEST_SKIP() << "the answer did not contain the stop string";
+  const std::vector<int32_t> before = chat.cached_tokens();
+
+  const auto prompt = chat.add_user("Thanks.");
+  ASSERT_TRUE(prompt.has_value());
+  const auto whole = tokenizer_->encode(chat_template.apply(chat.messages()));
+  EXPECT_EQ(chat.cached_tokens(), whole);  // the whole conversation was encoded again
+  // Only the tokens after those the cache shares with it are prefilled.
+  std::size_t shared = 0;
+  while (shared < before.size() && before[shared] == whole[shared]) ++shared;
+  EXPECT_EQ(prompt->size(), whole.size() - shared);
+  EXPECT_EQ(session.position(), static_cast<int>(shared));
+  EXPECT_GT(shared, 0u);
+  EXPECT_LT(prompt->size(), whole.size());
+}
+
+TEST_F(Generate, ConversationThatNoLongerFitsIsLeftAsItWas) {
+  const auto chat_template = ChatTemplate::from_gguf(model_->file());
+  const auto options = chat_options(*tokenizer_, chat_template, 4);
+  LlamaSession session(*model_, 48);
+  Conversation chat(session, *tokenizer_, chat_template, "Be brief.");
+  ASSERT_TRUE(chat.turn("Hi", options, nullptr).has_value());
+  const auto messages = chat.messages();
+  const auto cached = chat.cached_tokens();
+  const int position = session.position();
+  EXPECT_FALSE(chat.turn(std::string(200, 'a'), options, nullptr).has_value());
+  EXPECT_EQ(chat.messages().size(), messages.size());
+  EXPECT_EQ(chat.cached_tokens(), cached);
+  EXPECT_EQ(session.position(), position);
+
+  chat.reset();  // starts over: the system message stays, the cache is emptied
+  ASSERT_EQ(chat.messages().size(), 1u);
+  EXPECT_EQ(chat.messages()[0].role, "system");
+  EXPECT_EQ(session.position(), 0);
+  EXPECT_TRUE(chat.cached_tokens().empty());
 }
 
 TEST_F(Generate, RejectsBadArguments) {

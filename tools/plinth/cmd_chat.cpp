@@ -1,8 +1,8 @@
 // plinth chat [--model PATH|NAME] [--device ID] [sampling options] [--system TEXT]: a conversation
 // with a chat model. Reads one user message per line from stdin (showing "> " on stderr when stdin is
 // a terminal), streams each answer to stdout followed by a newline, and ends at EOF or "/exit";
-// "/reset" starts the conversation over. Each turn renders the whole conversation with the model's
-// chat template, but only the text after what the KV cache already holds is prefilled.
+// "/reset" starts the conversation over. Each turn prefills only what the KV cache does not hold yet
+// (models::Conversation).
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +16,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "plinth/models/chat_template.hpp"
+#include "plinth/models/conversation.hpp"
 #include "plinth/models/generate.hpp"
 #include "plinth/models/llama_model.hpp"
 #include "plinth/models/llama_session.hpp"
@@ -39,78 +40,6 @@ struct ChatArgs {
   bool verbose = false;
 };
 
-// The conversation and what the session's KV cache holds of it.
-class Conversation {
- public:
-  Conversation(models::LlamaSession& session, const models::Tokenizer& tokenizer,
-               const models::ChatTemplate& chat_template, std::optional<std::string> system)
-      : session_(session), tokenizer_(tokenizer), template_(chat_template), system_(std::move(system)) {
-    reset();
-  }
-
-  void reset() {
-    messages_.clear();
-    if (system_) messages_.push_back({"system", *system_});
-    session_.reset();
-    cached_text_.clear();
-    cached_tokens_.clear();
-  }
-
-  // Tokens to prefill for the conversation with `user` appended. When the rendered conversation still
-  // starts with the cached text, only the new tail is encoded; otherwise (a stop string cut an answer,
-  // the template rewrote it) the whole conversation is encoded and the cache is truncated to the
-  // tokens it shares with it. Returns nothing (and leaves the conversation as it was) when it cannot
-  // fit in the context.
-  std::optional<std::vector<int32_t>> add_user(std::string user) {
-    messages_.push_back({"user", std::move(user)});
-    const std::string rendered = template_.apply(messages_, /*add_generation_prompt=*/true);
-    const int room = session_.max_context() - 1;  // leave room to generate at least one token
-    if (!cached_text_.empty() && rendered.starts_with(cached_text_)) {
-      auto tail =
-          tokenizer_.encode(std::string_view(rendered).substr(cached_text_.size()), /*add_special=*/false);
-      if (!tail.empty() && session_.position() + static_cast<int>(tail.size()) <= room) {
-        cached_text_ = rendered;
-        cached_tokens_.insert(cached_tokens_.end(), tail.begin(), tail.end());
-        return tail;
-      }
-    }
-    auto all = tokenizer_.encode(rendered, /*add_special=*/true);
-    if (static_cast<int>(all.size()) > room) {
-      messages_.pop_back();
-      return std::nullopt;
-    }
-    // Keep the longest common token prefix (at least one token must be prefilled for fresh logits).
-    const std::size_t limit = std::min(cached_tokens_.size(), all.size() - 1);
-    std::size_t keep = 0;
-    while (keep < limit && cached_tokens_[keep] == all[keep]) ++keep;
-    session_.truncate(static_cast<int>(keep));
-    cached_tokens_ = all;
-    cached_text_ = rendered;
-    return std::vector<int32_t>(all.begin() + static_cast<std::ptrdiff_t>(keep), all.end());
-  }
-
-  // After generate(): record what the cache now holds and the assistant's answer as shown.
-  void add_answer(const models::GenerateStats& stats, std::string shown) {
-    for (int i = 0; i < stats.decode_steps; ++i) {
-      const int32_t t = stats.tokens[static_cast<std::size_t>(i)];
-      cached_tokens_.push_back(t);
-      cached_text_ += tokenizer_.token_to_piece(t);
-    }
-    messages_.push_back({"assistant", std::move(shown)});
-  }
-
-  const std::vector<int32_t>& cached_tokens() const { return cached_tokens_; }
-
- private:
-  models::LlamaSession& session_;
-  const models::Tokenizer& tokenizer_;
-  const models::ChatTemplate& template_;
-  std::optional<std::string> system_;
-  std::vector<models::ChatMessage> messages_;
-  std::string cached_text_;             // the text whose tokens the session holds
-  std::vector<int32_t> cached_tokens_;  // those tokens (also the repetition penalty's history)
-};
-
 int run_chat(ChatArgs& args) {
   args.sampling.seed = args.seed ? *args.seed : std::random_device{}();
   models::validate(args.sampling);
@@ -122,7 +51,7 @@ int run_chat(ChatArgs& args) {
   const auto tokenizer = models::load_gguf_tokenizer(model.file());
   const auto chat_template = models::ChatTemplate::from_gguf(model.file());
   models::LlamaSession session(model, std::min(args.context, model.config().context_length));
-  Conversation conversation(session, *tokenizer, chat_template, args.system);
+  models::Conversation conversation(session, *tokenizer, chat_template, args.system);
 
   models::GenerateOptions options{
       .max_tokens = args.max_tokens, .sampling = args.sampling, .stop = args.stop};
@@ -143,25 +72,18 @@ int run_chat(ChatArgs& args) {
     }
     if (line.empty()) continue;
 
-    const auto prompt = conversation.add_user(line);
-    if (!prompt) {
-      std::fputs("plinth chat: the conversation no longer fits in the context; /reset to start over\n",
-                 stderr);
-      continue;
-    }
-    // The cache before this turn is the history the repetition penalty sees besides the prompt.
-    const std::vector<int32_t> context(
-        conversation.cached_tokens().begin(),
-        conversation.cached_tokens().end() - static_cast<std::ptrdiff_t>(prompt->size()));
-    options.context = context;
-    options.sampling.seed = args.sampling.seed + turn++;  // each answer draws afresh, yet replays exactly
-    std::string answer;
-    const auto stats = models::generate(session, *tokenizer, *prompt, options, [&](std::string_view piece) {
-      answer.append(piece);
+    options.sampling.seed = args.sampling.seed + turn;  // each answer draws afresh, yet replays exactly
+    const auto stats = conversation.turn(line, options, [](std::string_view piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
       return true;
     });
+    if (!stats) {
+      std::fputs("plinth chat: the conversation no longer fits in the context; /reset to start over\n",
+                 stderr);
+      continue;
+    }
+    ++turn;
     std::fputs("\n", stdout);
     std::fflush(stdout);
     if (args.verbose) {
@@ -169,11 +91,10 @@ int run_chat(ChatArgs& args) {
           stderr,
           "[prefill: %d tokens, %.1f tok/s | generated: %d tokens, %.1f tok/s | time to first token: "
           "%.3f s | stop: %s | context: %d/%d]\n",
-          stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens,
-          stats.decode_tokens_per_s(), stats.time_to_first_token_s, stats.stop_reason.c_str(),
+          stats->prompt_tokens, stats->prefill_tokens_per_s(), stats->generated_tokens,
+          stats->decode_tokens_per_s(), stats->time_to_first_token_s, stats->stop_reason.c_str(),
           session.position(), session.max_context());
     }
-    conversation.add_answer(stats, std::move(answer));
   }
   if (interactive) std::fputs("\n", stderr);
   return 0;
