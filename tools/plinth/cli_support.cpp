@@ -16,6 +16,24 @@ CLI::Option* add_plugin_option(CLI::App* cmd, std::vector<std::string>& plugins)
                                   "cannot be loaded is an error");
 }
 
+void add_decoder_options(CLI::App* cmd, DecoderArgs& args, const DecoderOptionsHelp& help) {
+  cmd->add_option("--model", args.model, "GGUF file, or the name of a default model")->capture_default_str();
+  cmd->add_option("--device", args.device, "Device to run on (see `plinth devices`)")->capture_default_str();
+  cmd->add_option("--ctx-size", args.context, "Tokens the context holds (at most the model's)")
+      ->capture_default_str();
+  cmd->add_option("--max-tokens,-n", args.max_tokens, help.max_tokens)->capture_default_str();
+  cmd->add_option("--temperature", args.sampling.temperature, "0 = greedy")->capture_default_str();
+  cmd->add_option("--top-k", args.sampling.top_k, "0 = off")->capture_default_str();
+  cmd->add_option("--top-p", args.sampling.top_p, "1 = off")->capture_default_str();
+  cmd->add_option("--min-p", args.sampling.min_p, "0 = off")->capture_default_str();
+  cmd->add_option("--repeat-penalty", args.sampling.repetition_penalty, "1 = off")->capture_default_str();
+  cmd->add_option("--repeat-last-n", args.sampling.repeat_last_n, "Tokens the repeat penalty looks back over")
+      ->capture_default_str();
+  add_plugin_option(cmd, args.plugins);
+  add_seed_option(cmd, args.seed, help.seed);
+  add_verbatim_list_option(cmd, "--stop", args.stop, help.stop);
+}
+
 void allow_verbatim_positionals(CLI::App* cmd) {
   // Extras stay with this command instead of falling through to `plinth` itself, which takes none.
   cmd->allow_extras()->fallthrough(false);

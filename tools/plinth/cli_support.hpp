@@ -1,9 +1,10 @@
 // What the subcommands share: how free text, plugin paths and seeds are taken from the command line,
-// and how a command opens the one device it runs on. Each rule is written here once, so every
-// command behaves the same way.
+// the options of the decoder commands, and how a command opens the one device it runs on. Each rule
+// is written here once, so every command behaves the same way.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "plinth/models/sampler.hpp"
 #include "plinth/runtime.hpp"
 
 namespace plinth::cli {
@@ -53,6 +55,30 @@ CLI::Option* add_seed_option(CLI::App* cmd, T& seed, const std::string& help) {
           [](std::string& text) { return check_unsigned(text, std::numeric_limits<Value>::max()); }, "UINT",
           "seed"));
 }
+
+// What `plinth generate` and `plinth chat` take from the command line about the model, the device and
+// sampling. The defaults here are the options' defaults (a command may set another before adding them).
+struct DecoderArgs {
+  std::string model = "SmolLM2-135M-Instruct";
+  std::string device = "cpu:0";
+  std::vector<std::string> plugins{};
+  int context = 2048;
+  int max_tokens = 128;
+  models::SamplingOptions sampling{};  // its seed is set from `seed` when the command runs
+  std::optional<uint64_t> seed{};
+  std::vector<std::string> stop{};
+};
+
+// The help texts that differ between the commands.
+struct DecoderOptionsHelp {
+  std::string max_tokens;
+  std::string seed;
+  std::string stop;
+};
+
+// --model, --device, --ctx-size, --max-tokens/-n, --temperature, --top-k, --top-p, --min-p,
+// --repeat-penalty, --repeat-last-n, --plugin, --seed and --stop, in that order, into `args`.
+void add_decoder_options(CLI::App* cmd, DecoderArgs& args, const DecoderOptionsHelp& help);
 
 // The one device a model command runs on, with the runtime that owns it. Only that device is opened
 // (and only the plugins needed to find it are loaded), besides every plugin named with --plugin.

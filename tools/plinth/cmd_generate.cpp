@@ -25,39 +25,12 @@
 namespace plinth::cli {
 namespace {
 
-constexpr const char* kDefaultDecoder = "SmolLM2-135M-Instruct";
-
 struct GenerateArgs {
-  std::string model = kDefaultDecoder;
-  std::string device = "cpu:0";
-  std::vector<std::string> plugins;
-  int context = 2048;
-  int max_tokens = 128;
-  models::SamplingOptions sampling{};
-  std::optional<uint64_t> seed;
-  std::vector<std::string> stop;
+  DecoderArgs decoder{};
   bool chat = false;
   std::optional<std::string> system;
   std::string prompt;
 };
-
-void add_sampling_options(CLI::App* cmd, GenerateArgs& a) {
-  cmd->add_option("--model", a.model, "GGUF file, or the name of a default model")->capture_default_str();
-  cmd->add_option("--device", a.device, "Device to run on (see `plinth devices`)")->capture_default_str();
-  cmd->add_option("--ctx-size", a.context, "Tokens the context holds (at most the model's)")
-      ->capture_default_str();
-  cmd->add_option("--max-tokens,-n", a.max_tokens, "Tokens to generate at most")->capture_default_str();
-  cmd->add_option("--temperature", a.sampling.temperature, "0 = greedy")->capture_default_str();
-  cmd->add_option("--top-k", a.sampling.top_k, "0 = off")->capture_default_str();
-  cmd->add_option("--top-p", a.sampling.top_p, "1 = off")->capture_default_str();
-  cmd->add_option("--min-p", a.sampling.min_p, "0 = off")->capture_default_str();
-  cmd->add_option("--repeat-penalty", a.sampling.repetition_penalty, "1 = off")->capture_default_str();
-  cmd->add_option("--repeat-last-n", a.sampling.repeat_last_n, "Tokens the repeat penalty looks back over")
-      ->capture_default_str();
-  add_plugin_option(cmd, a.plugins);
-  add_seed_option(cmd, a.seed, "Random seed (default: a random one, printed at the end)");
-  add_verbatim_list_option(cmd, "--stop", a.stop, "Stop string: generation ends before it (repeatable)");
-}
 
 void print_stats(const models::GenerateStats& s, uint64_t seed) {
   std::fprintf(stderr,
@@ -68,19 +41,20 @@ void print_stats(const models::GenerateStats& s, uint64_t seed) {
 }
 
 int run_generate(GenerateArgs& args) {
-  args.sampling.seed = args.seed ? *args.seed : std::random_device{}();
-  models::validate(args.sampling);  // before the model loads: a typo should not cost a load
-  if (args.max_tokens < 0) throw std::invalid_argument("--max-tokens must be >= 0");
-  const auto path = models::resolve_model(args.model);
+  DecoderArgs& decoder = args.decoder;
+  decoder.sampling.seed = decoder.seed ? *decoder.seed : std::random_device{}();
+  models::validate(decoder.sampling);  // before the model loads: a typo should not cost a load
+  if (decoder.max_tokens < 0) throw std::invalid_argument("--max-tokens must be >= 0");
+  const auto path = models::resolve_model(decoder.model);
 
-  const OpenedDevice opened(args.device, args.plugins);
+  const OpenedDevice opened(decoder.device, decoder.plugins);
   const auto model = models::LlamaModel::load(opened.device(), path);
   const auto tokenizer = models::load_gguf_tokenizer(model.file());
-  const int context = std::min(args.context, model.config().context_length);
+  const int context = std::min(decoder.context, model.config().context_length);
   models::LlamaSession session(model, context);
 
   models::GenerateOptions options{
-      .max_tokens = args.max_tokens, .sampling = args.sampling, .stop = args.stop};
+      .max_tokens = decoder.max_tokens, .sampling = decoder.sampling, .stop = decoder.stop};
   std::string text = args.prompt;
   if (text == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -114,7 +88,7 @@ int run_generate(GenerateArgs& args) {
   });
   if (!ends_with_newline) std::fputs("\n", stdout);
   std::fflush(stdout);
-  print_stats(stats, args.sampling.seed);
+  print_stats(stats, decoder.sampling.seed);
   return 0;
 }
 
@@ -124,7 +98,10 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd =
       app.add_subcommand("generate", "Generate text from a prompt with a decoder model, streamed to stdout");
-  add_sampling_options(cmd, *args);
+  add_decoder_options(cmd, args->decoder,
+                      {.max_tokens = "Tokens to generate at most",
+                       .seed = "Random seed (default: a random one, printed at the end)",
+                       .stop = "Stop string: generation ends before it (repeatable)"});
   cmd->add_flag("--chat", args->chat,
                 "Send the prompt as one user message through the model's chat template");
   cmd->add_option("--system", args->system,
