@@ -52,7 +52,7 @@ class PluginLibrary {
 
 // Host services the CTS hands to plugins; the log sink prints only in verbose mode.
 struct HostServices {
-  explicit HostServices(bool verbose);
+  HostServices(bool verbose, uint32_t abi_minor);
   plinth_host_services_t services{};
 };
 

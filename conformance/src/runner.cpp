@@ -152,7 +152,7 @@ Preflight preflight_here(const CtsOptions& options, const std::function<void(con
   loaded(out.load_error);
   if (!out.load_error.empty() || !options.device) return out;
   // A plugin that cannot even initialize or probe is left to the suites, which report it in detail.
-  HostServices host(false);
+  HostServices host(false, options.host_abi_minor);
   const plinth_plugin_api_t* api = nullptr;
   if (library->init()(&host.services, &api) != PLINTH_OK || api == nullptr || api->probe == nullptr)
     return out;

@@ -50,10 +50,10 @@ void log_to_stderr(void* user_data, int32_t level, const char* message) {
 }
 }  // namespace
 
-HostServices::HostServices(bool verbose) {
+HostServices::HostServices(bool verbose, uint32_t abi_minor) {
   services = sized<plinth_host_services_t>();
   services.abi_major = PLINTH_ABI_VERSION_MAJOR;
-  services.abi_minor = PLINTH_ABI_VERSION_MINOR;
+  services.abi_minor = abi_minor;
   services.log = log_to_stderr;
   // A non-null user_data switches printing on; the pointer itself is never dereferenced.
   services.log_user_data = verbose ? static_cast<void*>(this) : nullptr;
@@ -74,7 +74,8 @@ DeviceBuffer::~DeviceBuffer() {
   if (handle_ != nullptr && api_ != nullptr) api_->buffer_free(handle_);
 }
 
-Session::Session(plinth_plugin_init_fn init, const CtsOptions& options) : options_(options), host_(options.verbose) {
+Session::Session(plinth_plugin_init_fn init, const CtsOptions& options)
+    : options_(options), host_(options.verbose, options.host_abi_minor) {
   const plinth_status_t st = init(&host_.services, &api_);
   if (st != PLINTH_OK || api_ == nullptr) {
     fail(std::string("plinth_plugin_init failed: ") + status_text(st) + (api_ == nullptr ? " (no table)" : ""));
@@ -239,7 +240,9 @@ bool valid_extension_name(std::string_view name) {
 std::vector<plinth_extension_op_t> list_extension_ops(const Session& session) {
   const auto& api = session.api();
   std::vector<plinth_extension_op_t> ops;
-  if (api.struct_size < PLINTH_STRUCT_SIZE_THROUGH(plinth_plugin_api_t, extension_op_get) ||
+  // A host of minor 0 (--host-abi-minor 0) does not know the 1.1 entry, so it never calls it.
+  if (session.options().host_abi_minor < 1 ||
+      api.struct_size < PLINTH_STRUCT_SIZE_THROUGH(plinth_plugin_api_t, extension_op_get) ||
       api.extension_op_get == nullptr) {
     return ops;
   }

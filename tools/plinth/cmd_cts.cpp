@@ -30,6 +30,7 @@ struct CtsArgs {
   uint64_t seed = 1;
   std::string timeout = "30";
   std::string repeat = "1";
+  std::string host_abi_minor = std::to_string(PLINTH_ABI_VERSION_MINOR);
   bool no_isolate = false;
   bool verbose = false;
 };
@@ -73,6 +74,12 @@ int run(const CtsArgs& args) {
   if (!repeat || *repeat == 0)
     throw cts::UsageError("--repeat '" + args.repeat + "': want a number of repetitions >= 1");
   options.repeat = static_cast<uint32_t>(*repeat);
+  const auto host_minor = parse_count(args.host_abi_minor, PLINTH_ABI_VERSION_MINOR);
+  if (!host_minor) {
+    throw cts::UsageError("--host-abi-minor '" + args.host_abi_minor + "': want an ABI minor from 0 to " +
+                          std::to_string(PLINTH_ABI_VERSION_MINOR) + " (this CTS's)");
+  }
+  options.host_abi_minor = static_cast<uint32_t>(*host_minor);
   {
     char* end = nullptr;
     const double timeout = std::strtod(args.timeout.c_str(), &end);
@@ -174,6 +181,11 @@ void add_cts_command(CLI::App& app, int& exit_code) {
          "--repeat", args->repeat,
          "Run the selected suites N times (seed, seed+1, ...) and report the first failing repetition;\n"
          "for the probabilistic stream/event race checks (see docs/cts.md)")
+      ->type_name("N")
+      ->capture_default_str();
+  cmd->add_option("--host-abi-minor", args->host_abi_minor,
+                  "Announce this ABI minor as the host (e.g. 0: check that the plugin still serves every\n"
+                  "ABI 1.0 call to a 1.0 host)")
       ->type_name("N")
       ->capture_default_str();
   cmd->add_flag("--no-isolate", args->no_isolate, "Run tests in this process (for debugging; a crash ends the run)");

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "plinth/abi.h"
+
 namespace plinth::cts {
 
 enum class Level {
@@ -35,6 +37,10 @@ struct CtsOptions {
   double test_timeout_s = 30.0;  // a test running longer fails and stops the run
   bool isolate = true;           // run each suite in a forked child (survives crashes)
   uint32_t repeat = 1;           // run the plan this many times (seeds seed, seed+1, ...)
+  // The ABI minor the CTS announces as a host (plinth_host_services_t::abi_minor) in every session:
+  // an older one checks that a newer plugin still serves every call of that version. The CTS then
+  // also leaves alone the entries that minor does not have (extension_op_get before 1.1).
+  uint32_t host_abi_minor = PLINTH_ABI_VERSION_MINOR;
 };
 
 enum class TestStatus {
