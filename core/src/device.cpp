@@ -308,6 +308,9 @@ MemoryInfo Device::memory_info() const {
 
 SupportResult Device::supports(const OpCall& call) const {
   state_->ensure_usable("op_supports");
+  if (std::string unknown = state_->plugin->op_unknown_reason(call.op); !unknown.empty()) {
+    return SupportResult{.supported = false, .reason = std::move(unknown)};
+  }
   AbiOpCall abi(call);
   uint32_t supported = 0;
   const std::string what = fmt::format("op_supports({})", op_name(call.op));

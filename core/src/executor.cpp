@@ -84,9 +84,16 @@ void submit(const std::shared_ptr<StreamState>& stream, Command command) {
     s.recorded.push_back(std::move(command));
     return;
   }
+  if (command.kind == Command::Kind::op) {
+    if (std::string unknown = dev.plugin->op_unknown_reason(command.call.op); !unknown.empty()) {
+      launch_unsupported(stream, command.call, what, std::move(unknown));
+      note_use(stream, command);
+      return;
+    }
+  }
   const plinth_status_t status = call_plugin(dev, s.handle, command);
   if (status == PLINTH_ERROR_UNSUPPORTED && command.kind == Command::Kind::op) {
-    launch_unsupported(stream, command.call, what);
+    launch_unsupported(stream, command.call, what, {});
   } else {
     dev.check(status, what);
   }

@@ -23,9 +23,10 @@ void submit(const std::shared_ptr<StreamState>& stream, Command command);
 void check_command(const StreamState& stream, const Command& command, std::string_view call);
 
 // Runs an op the stream's plugin answered UNSUPPORTED for on the fallback device, or throws
-// UNSUPPORTED when there is none (fallback.cpp). The caller holds the stream's mutex.
-void launch_unsupported(const std::shared_ptr<StreamState>& stream, const OpCall& call,
-                        std::string_view what);
+// UNSUPPORTED when there is none (fallback.cpp). `reason` is why; empty: the plugin's last error
+// message. The caller holds the stream's mutex.
+void launch_unsupported(const std::shared_ptr<StreamState>& stream, const OpCall& call, std::string_view what,
+                        std::string reason);
 
 // stream_synchronize for a caller that already holds the stream's mutex.
 void synchronize_held(StreamState& stream);

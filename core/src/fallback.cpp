@@ -93,11 +93,11 @@ void run_on_fallback(const std::shared_ptr<StreamState>& stream, const OpCall& c
 
 }  // namespace
 
-void launch_unsupported(const std::shared_ptr<StreamState>& stream, const OpCall& call,
-                        std::string_view what) {
+void launch_unsupported(const std::shared_ptr<StreamState>& stream, const OpCall& call, std::string_view what,
+                        std::string reason) {
   auto& dev = *stream->device;
   // Read at once: the plugin keeps its message per thread and only until its next call.
-  std::string reason = dev.plugin->last_error_message();
+  if (reason.empty()) reason = dev.plugin->last_error_message();
   if (reason.empty()) reason = "the plugin gave no reason";
   Device* fallback = stream->fallback;
   // The internal streams (the helper, a fallback's own) never fall back to the Runtime's default.

@@ -11,7 +11,7 @@ namespace {
 
 struct OpInfo {
   const char* name;
-  std::array<const char*, 5> inputs;
+  std::array<const char*, 8> inputs;  // at most 8 input slots (abi.h)
   std::array<const char*, 2> outputs;
 };
 

@@ -142,6 +142,22 @@ OpCall make_top_k(const Tensor& x, const Tensor& values, const Tensor& indices, 
 
 OpCall make_argmax(const Tensor& x, const Tensor& indices) { return make(PLINTH_OP_ARGMAX, {x}, {indices}); }
 
+OpCall make_set_rows(const Tensor& src, const Tensor& indices, const Tensor& dst) {
+  return make(PLINTH_OP_SET_ROWS, {src, indices}, {dst});
+}
+
+OpCall make_paged_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                            const Tensor& block_table, const Tensor& query_start, const Tensor& context_lens,
+                            const Tensor& o, const AttentionOptions& options) {
+  OpCall call =
+      make(PLINTH_OP_PAGED_ATTENTION, {q, k_cache, v_cache, block_table, query_start, context_lens}, {o});
+  auto p = init_params<plinth_attention_params_t>();
+  p.causal = options.causal ? 1 : 0;
+  p.scale = options.scale;
+  call.set_params(p);
+  return call;
+}
+
 void copy(Stream& s, const Tensor& x, const Tensor& y) { s.launch(make_copy(x, y)); }
 void fill(Stream& s, const Tensor& y, double value) { s.launch(make_fill(y, value)); }
 void add(Stream& s, const Tensor& a, const Tensor& b, const Tensor& y) { s.launch(make_add(a, b, y)); }
@@ -183,5 +199,14 @@ void top_k(Stream& s, const Tensor& x, const Tensor& values, const Tensor& indic
   s.launch(make_top_k(x, values, indices, k));
 }
 void argmax(Stream& s, const Tensor& x, const Tensor& indices) { s.launch(make_argmax(x, indices)); }
+
+void set_rows(Stream& s, const Tensor& src, const Tensor& indices, const Tensor& dst) {
+  s.launch(make_set_rows(src, indices, dst));
+}
+void paged_attention(Stream& s, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                     const Tensor& block_table, const Tensor& query_start, const Tensor& context_lens,
+                     const Tensor& o, const AttentionOptions& options) {
+  s.launch(make_paged_attention(q, k_cache, v_cache, block_table, query_start, context_lens, o, options));
+}
 
 }  // namespace plinth::ops

@@ -1,19 +1,20 @@
 #include "plugin_library.hpp"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
+#include <spdlog/logger.h>
 
+#include <boost/dll/shared_library.hpp>
+#include <boost/dll/shared_library_load_mode.hpp>
 #include <cstring>
 #include <map>
 #include <optional>
 #include <string>
 
-#include <boost/dll/shared_library.hpp>
-#include <boost/dll/shared_library_load_mode.hpp>
-#include <fmt/format.h>
-#include <spdlog/logger.h>
-
 #include "plinth/abi_lists.h"
 #include "plinth/error.hpp"
+#include "plinth/op_call.hpp"
+#include "plinth/ops.h"
 
 namespace plinth::detail {
 namespace {
@@ -152,6 +153,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
                                      PLINTH_ABI_VERSION_MINOR)};
   }
   lib->table_size_ = api->struct_size;
+  lib->abi_minor_ = api->abi_minor;
   std::memcpy(static_cast<void*>(&lib->table_), api, std::min<std::size_t>(api->struct_size, sizeof(plinth_plugin_api_t)));
   lib->table_.struct_size = sizeof(plinth_plugin_api_t);
   const auto& t = lib->table_;
@@ -234,6 +236,15 @@ void PluginLibrary::log_callback(void* user_data, int32_t level, const char* mes
   } catch (...) {
     // Logging must never throw into plugin code.
   }
+}
+
+std::string PluginLibrary::op_unknown_reason(plinth_op_t op) const {
+  if (op < 0 || op >= PLINTH_OP_COUNT || op < static_cast<plinth_op_t>(PLINTH_OP_COUNT_OF_MINOR(abi_minor_)))
+    return {};
+  uint32_t since = abi_minor_ + 1;
+  while (op >= static_cast<plinth_op_t>(PLINTH_OP_COUNT_OF_MINOR(since))) ++since;
+  return fmt::format("plugin '{}' implements ABI {}.{}, and op {} needs ABI {}.{}", name_,
+                     PLINTH_ABI_VERSION_MAJOR, abi_minor_, op_name(op), PLINTH_ABI_VERSION_MAJOR, since);
 }
 
 }  // namespace plinth::detail

@@ -39,6 +39,11 @@ class PluginLibrary {
   const std::string& name() const noexcept { return name_; }
   const std::string& version() const noexcept { return version_; }
   const std::filesystem::path& path() const noexcept { return path_; }
+  // The ABI minor version the plugin was built against (its table's abi_minor).
+  uint32_t abi_minor() const noexcept { return abi_minor_; }
+  // Why a catalogue op is unknown to this plugin (its ABI minor predates the op), or empty. The host
+  // never passes such an op to the plugin: a plugin is only required to know the ops of its own minor.
+  std::string op_unknown_reason(plinth_op_t op) const;
 
   // The plugin's message and vendor code for the last failed call on this thread.
   std::string last_error_message() const;
@@ -56,6 +61,7 @@ class PluginLibrary {
   plinth_host_services_t host_{};
   plinth_plugin_api_t table_{};
   uint32_t table_size_ = 0;
+  uint32_t abi_minor_ = 0;
   bool initialized_ = false;
   std::string name_;
   std::string version_;

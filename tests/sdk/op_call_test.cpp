@@ -124,6 +124,13 @@ struct Fixture {
       case PLINTH_OP_L2_NORMALIZE: return {op, {tensor(F32, {3, 8})}, {tensor(F32, {3, 8})}, &norm};
       case PLINTH_OP_TOP_K: return {op, {tensor(F32, {4, 10})}, {tensor(F32, {4, 3}), tensor(I32, {4, 3})}, &top_k};
       case PLINTH_OP_ARGMAX: return {op, {tensor(F32, {4, 10})}, {tensor(I32, {4})}};
+      case PLINTH_OP_SET_ROWS: return {op, {tensor(F32, {3, 8}), tensor(I32, {3})}, {tensor(F16, {10, 8})}};
+      case PLINTH_OP_PAGED_ATTENTION:
+        return {op,
+                {tensor(F32, {5, 8, 16}), tensor(F16, {6, 4, 2, 16}), tensor(F16, {6, 4, 2, 12}),
+                 tensor(I32, {2, 3}), tensor(I32, {3}), tensor(I32, {2})},
+                {tensor(F32, {5, 8, 12})},
+                &attention};
       default: ADD_FAILURE() << "no valid call for op " << op; return {op, {}, {}};
     }
   }
@@ -170,8 +177,12 @@ TEST(OpCall, ValidCallOfEveryOpSurvivesItsOwnBuffers) {
     EXPECT_NO_THROW(parse(call, size));
     // One byte less for the first output's buffer is out of range.
     sizes[reinterpret_cast<std::size_t>(call.outputs[0].buffer) - 1] -= 1;
-    const char* out_name = op == PLINTH_OP_MATMUL ? "c" : op == PLINTH_OP_ATTENTION ? "o"
-                           : op == PLINTH_OP_TOP_K ? "values" : op == PLINTH_OP_ARGMAX ? "indices" : "y";
+    const char* out_name = op == PLINTH_OP_MATMUL                                         ? "c"
+                           : op == PLINTH_OP_ATTENTION || op == PLINTH_OP_PAGED_ATTENTION ? "o"
+                           : op == PLINTH_OP_TOP_K                                        ? "values"
+                           : op == PLINTH_OP_ARGMAX                                       ? "indices"
+                           : op == PLINTH_OP_SET_ROWS                                     ? "dst"
+                                                                                          : "y";
     expect_error(call, PLINTH_ERROR_OUT_OF_RANGE, std::string(op_name(op)) + ": " + out_name, size);
   }
 }
@@ -180,7 +191,7 @@ TEST(OpCall, ValidCallOfEveryOpSurvivesItsOwnBuffers) {
 
 TEST(OpCall, UnknownOpIsUnsupported) {
   Call call{PLINTH_OP_COUNT, {}, {tensor(F32, {1})}};
-  expect_error(call, PLINTH_ERROR_UNSUPPORTED, "unknown op id 19");
+  expect_error(call, PLINTH_ERROR_UNSUPPORTED, "unknown op id " + std::to_string(PLINTH_OP_COUNT));
   Call negative{-1, {}, {tensor(F32, {1})}};
   expect_error(negative, PLINTH_ERROR_UNSUPPORTED, "unknown op id -1");
   EXPECT_STREQ(op_name(PLINTH_OP_COUNT), "?");

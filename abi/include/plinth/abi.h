@@ -155,7 +155,7 @@ extern "C" {
 /** Major version: bumped only for an incompatible change (never within the life of v1). */
 #define PLINTH_ABI_VERSION_MAJOR 1
 /** Minor version: bumped for every append (new table entry, struct field, op or dtype). */
-#define PLINTH_ABI_VERSION_MINOR 1
+#define PLINTH_ABI_VERSION_MINOR 2
 
 /** Name of the single symbol a plugin exports. */
 #define PLINTH_PLUGIN_ENTRY_NAME "plinth_plugin_init"

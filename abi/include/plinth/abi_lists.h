@@ -78,26 +78,29 @@
  * literals, which an expansion unwraps with a variadic macro (e.g. `{ UNWRAP inputs }` where
  * `#define UNWRAP(...) __VA_ARGS__`).
  */
-#define PLINTH_OP_LIST(X)                                                              \
-  X(COPY, copy, 1, 1, 1, ("x"), ("y"))                                                 \
-  X(FILL, fill, 0, 0, 1, (), ("y"))                                                    \
-  X(ADD, add, 2, 2, 1, ("a", "b"), ("y"))                                              \
-  X(MUL, mul, 2, 2, 1, ("a", "b"), ("y"))                                              \
-  X(SCALE, scale, 1, 1, 1, ("x"), ("y"))                                               \
-  X(MATMUL, matmul, 2, 2, 1, ("a", "b"), ("c"))                                        \
-  X(GET_ROWS, get_rows, 2, 2, 1, ("table", "indices"), ("y"))                          \
-  X(RMS_NORM, rms_norm, 1, 2, 1, ("x", "weight"), ("y"))                               \
-  X(LAYER_NORM, layer_norm, 1, 3, 1, ("x", "gamma", "beta"), ("y"))                    \
-  X(SOFTMAX, softmax, 1, 2, 1, ("x", "mask"), ("y"))                                   \
-  X(GELU, gelu, 1, 1, 1, ("x"), ("y"))                                                 \
-  X(SILU, silu, 1, 1, 1, ("x"), ("y"))                                                 \
-  X(SWIGLU, swiglu, 2, 2, 1, ("gate", "up"), ("y"))                                    \
-  X(ROPE, rope, 2, 2, 1, ("x", "positions"), ("y"))                                    \
-  X(ATTENTION, attention, 3, 5, 1, ("q", "k", "v", "mask", "kv_lens"), ("o"))          \
-  X(MEAN_POOL, mean_pool, 1, 2, 1, ("x", "mask"), ("y"))                               \
-  X(L2_NORMALIZE, l2_normalize, 1, 1, 1, ("x"), ("y"))                                 \
-  X(TOP_K, top_k, 1, 1, 2, ("x"), ("values", "indices"))                               \
-  X(ARGMAX, argmax, 1, 1, 1, ("x"), ("indices"))
+#define PLINTH_OP_LIST(X)                                                     \
+  X(COPY, copy, 1, 1, 1, ("x"), ("y"))                                        \
+  X(FILL, fill, 0, 0, 1, (), ("y"))                                           \
+  X(ADD, add, 2, 2, 1, ("a", "b"), ("y"))                                     \
+  X(MUL, mul, 2, 2, 1, ("a", "b"), ("y"))                                     \
+  X(SCALE, scale, 1, 1, 1, ("x"), ("y"))                                      \
+  X(MATMUL, matmul, 2, 2, 1, ("a", "b"), ("c"))                               \
+  X(GET_ROWS, get_rows, 2, 2, 1, ("table", "indices"), ("y"))                 \
+  X(RMS_NORM, rms_norm, 1, 2, 1, ("x", "weight"), ("y"))                      \
+  X(LAYER_NORM, layer_norm, 1, 3, 1, ("x", "gamma", "beta"), ("y"))           \
+  X(SOFTMAX, softmax, 1, 2, 1, ("x", "mask"), ("y"))                          \
+  X(GELU, gelu, 1, 1, 1, ("x"), ("y"))                                        \
+  X(SILU, silu, 1, 1, 1, ("x"), ("y"))                                        \
+  X(SWIGLU, swiglu, 2, 2, 1, ("gate", "up"), ("y"))                           \
+  X(ROPE, rope, 2, 2, 1, ("x", "positions"), ("y"))                           \
+  X(ATTENTION, attention, 3, 5, 1, ("q", "k", "v", "mask", "kv_lens"), ("o")) \
+  X(MEAN_POOL, mean_pool, 1, 2, 1, ("x", "mask"), ("y"))                      \
+  X(L2_NORMALIZE, l2_normalize, 1, 1, 1, ("x"), ("y"))                        \
+  X(TOP_K, top_k, 1, 1, 2, ("x"), ("values", "indices"))                      \
+  X(ARGMAX, argmax, 1, 1, 1, ("x"), ("indices"))                              \
+  X(SET_ROWS, set_rows, 2, 2, 1, ("src", "indices"), ("dst"))                 \
+  X(PAGED_ATTENTION, paged_attention, 6, 6, 1,                                \
+    ("q", "k_cache", "v_cache", "block_table", "query_start", "context_lens"), ("o"))
 
 /** Kinds of element type (the catalogue's dtype classes). */
 #define PLINTH_DTYPE_KIND_FLOAT 0 /**< F32, F16, BF16. */

@@ -1,5 +1,5 @@
 /*
- * plinth/ops.h — the op catalogue, version 1.
+ * plinth/ops.h — the op catalogue, version 1 (ids 0-18), extended by ABI 1.2 (ids 19-20).
  *
  * Each op has an id, a fixed list of input and output slots, a parameter struct (or none), and
  * semantics written here and in docs/ops.md. conformance/reference holds the reference kernel each
@@ -184,8 +184,55 @@ extern "C" {
  */
 #define PLINTH_OP_ARGMAX 18
 
-/** Number of ops in catalogue v1; ids are 0 .. PLINTH_OP_COUNT-1. */
-#define PLINTH_OP_COUNT 19
+/* ---- Ops of ABI 1.2: the paged KV cache ---------------------------------------------------------- */
+
+/**
+ * SET_ROWS (row scatter; the paged KV-cache write). inputs: [src, indices]; outputs: [dst].
+ * src [N, W] float, indices [N] I32, dst [R, W] float (any strides). dst is read and written:
+ * dst[indices[i], :] = convert(src[i, :]) for every i, and every other row of dst keeps its contents.
+ * Indices must be distinct; with duplicates, which of their source rows lands is unspecified. An
+ * index outside [0, R) is an error reported as for GET_ROWS (from the stream, or from op_launch when
+ * indices are checked at launch); nothing is written outside dst, and whether the rows with valid
+ * indices are written is unspecified. dst must not overlap src or indices. No params.
+ * Since ABI 1.2: a plugin of an older minor version reports it as an unknown op.
+ */
+#define PLINTH_OP_SET_ROWS 19
+
+/**
+ * PAGED_ATTENTION (attention over a ragged batch with a paged KV cache).
+ * inputs: [q, k_cache, v_cache, block_table, query_start, context_lens]; outputs: [o].
+ *   q            [T, Hq, D] float: the queries of S sequences packed one after another;
+ *   k_cache      [NB, BS, Hkv, D] float: NB blocks of BS token slots;
+ *   v_cache      [NB, BS, Hkv, Dv] float (same NB, BS, Hkv as k_cache);
+ *   block_table  [S, MB] I32: row s lists the blocks of sequence s; entries past the ones a
+ *                sequence uses are not read (they may hold anything, e.g. -1);
+ *   query_start  [S + 1] I32: sequence s owns query rows [query_start[s], query_start[s+1]);
+ *                query_start[0] = 0, non-decreasing, query_start[S] = T;
+ *   context_lens [S] I32: L_s, the tokens of sequence s in the cache, its new ones included;
+ *   o            [T, Hq, Dv] float.
+ * Key/value position j < L_s of sequence s is slot j % BS of block block_table[s, j / BS]. Query row
+ * query_start[s] + i (i < n_s = query_start[s+1] - query_start[s]) sits at position L_s - n_s + i;
+ * with causal = 1 it sees keys j <= L_s - n_s + i, otherwise all L_s keys. Grouped-query heads as in
+ * ATTENTION (Hq % Hkv == 0; query head h reads kv head h / (Hq / Hkv)).
+ * o = softmax(scale * q k^T) v per query and head; a query that sees no key yields zeros. Blocks may
+ * be shared by several sequences and appear in any order.
+ * Data-dependent errors (reported as for GET_ROWS; nothing is read outside the inputs, and the rows
+ * of o are then undefined): a block id read outside [0, NB), L_s < n_s, L_s > MB * BS, or
+ * query_start not as described.
+ * Params: plinth_attention_params_t (scale 0 means 1/sqrt(D), or 1 when D = 0).
+ * Since ABI 1.2: a plugin of an older minor version reports it as an unknown op.
+ */
+#define PLINTH_OP_PAGED_ATTENTION 20
+
+/** Number of ops in the catalogue; ids are 0 .. PLINTH_OP_COUNT-1. */
+#define PLINTH_OP_COUNT 21
+
+/**
+ * PLINTH_OP_COUNT as each ABI minor version defined it: a plugin of minor version m knows the ops
+ * with ids below PLINTH_OP_COUNT_OF_MINOR(m). Hosts use it to tell "unknown to this plugin" from
+ * "not supported by this device".
+ */
+#define PLINTH_OP_COUNT_OF_MINOR(m) ((m) >= 2 ? 21 : 19)
 
 /* ---- Parameter structs (each starts with struct_size and next; see plinth/abi.h rule 2) ---------- */
 

@@ -79,6 +79,12 @@ PLINTH_CORE_API OpCall make_mean_pool(const Tensor& x, const OptTensor& mask, co
 PLINTH_CORE_API OpCall make_l2_normalize(const Tensor& x, const Tensor& y, const NormOptions& options = {});
 PLINTH_CORE_API OpCall make_top_k(const Tensor& x, const Tensor& values, const Tensor& indices, uint32_t k);
 PLINTH_CORE_API OpCall make_argmax(const Tensor& x, const Tensor& indices);
+// ABI 1.2: the paged KV cache.
+PLINTH_CORE_API OpCall make_set_rows(const Tensor& src, const Tensor& indices, const Tensor& dst);
+PLINTH_CORE_API OpCall make_paged_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                                            const Tensor& block_table, const Tensor& query_start,
+                                            const Tensor& context_lens, const Tensor& o,
+                                            const AttentionOptions& options = {});
 
 // ---- Launchers ----------------------------------------------------------------------------------
 PLINTH_CORE_API void copy(Stream& stream, const Tensor& x, const Tensor& y);
@@ -109,6 +115,11 @@ PLINTH_CORE_API void l2_normalize(Stream& stream, const Tensor& x, const Tensor&
 PLINTH_CORE_API void top_k(Stream& stream, const Tensor& x, const Tensor& values, const Tensor& indices,
                            uint32_t k);
 PLINTH_CORE_API void argmax(Stream& stream, const Tensor& x, const Tensor& indices);
+PLINTH_CORE_API void set_rows(Stream& stream, const Tensor& src, const Tensor& indices, const Tensor& dst);
+PLINTH_CORE_API void paged_attention(Stream& stream, const Tensor& q, const Tensor& k_cache,
+                                     const Tensor& v_cache, const Tensor& block_table,
+                                     const Tensor& query_start, const Tensor& context_lens, const Tensor& o,
+                                     const AttentionOptions& options = {});
 
 }  // namespace ops
 }  // namespace plinth

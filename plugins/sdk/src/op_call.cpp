@@ -251,6 +251,7 @@ void parse_params(const OpSpec& spec, plinth_op_t op, const void* params, OpPara
       read_params(params, p.rope, PLINTH_STRUCT_SIZE_THROUGH(plinth_rope_params_t, freq_scale), false, spec);
       break;
     case PLINTH_OP_ATTENTION:
+    case PLINTH_OP_PAGED_ATTENTION:
       read_params(params, p.attention, PLINTH_STRUCT_SIZE_THROUGH(plinth_attention_params_t, scale), false, spec);
       break;
     case PLINTH_OP_TOP_K:
@@ -444,6 +445,14 @@ void check_rope(Checker& c, plinth_rope_params_t& p) {
   if (!std::isfinite(p.freq_scale)) c.invalid("freq_scale must be finite");
 }
 
+// The score scale shared by ATTENTION and PAGED_ATTENTION: finite; 0 means 1/sqrt(D), or 1 when D = 0
+// (every score is 0 then whatever the scale; 1 avoids an infinite default).
+void resolve_attention_scale(const Checker& c, plinth_attention_params_t& p, int64_t d) {
+  expect_flag(c, p.causal, "causal");
+  if (!std::isfinite(p.scale)) c.invalid("scale must be finite");
+  if (p.scale == 0.0f) p.scale = d > 0 ? 1.0f / std::sqrt(static_cast<float>(d)) : 1.0f;
+}
+
 void check_attention(Checker& c, plinth_attention_params_t& p) {
   const TensorView& q = c.in(0);
   const TensorView& k = c.in(1);
@@ -478,10 +487,67 @@ void check_attention(Checker& c, plinth_attention_params_t& p) {
     c.expect_i32(*lens, "kv_lens");
     c.expect_vector(*lens, "kv_lens", b, "B");
   }
-  expect_flag(c, p.causal, "causal");
-  if (!std::isfinite(p.scale)) c.invalid("scale must be finite");
-  // D = 0 makes every score 0 whatever the scale; 1 avoids an infinite default.
-  if (p.scale == 0.0f) p.scale = d > 0 ? 1.0f / std::sqrt(static_cast<float>(d)) : 1.0f;
+  resolve_attention_scale(c, p, d);
+}
+
+void check_set_rows(Checker& c) {
+  const TensorView& src = c.in(0);
+  const TensorView& indices = c.in(1);
+  const TensorView& dst = c.out(0);
+  c.expect_float(src, "src");
+  c.expect_i32(indices, "indices");
+  c.expect_float(dst, "dst");
+  c.expect_ndim(src, "src", 2, 2, "[N, W]");
+  c.expect_ndim(indices, "indices", 1, 1, "[N]");
+  c.expect_ndim(dst, "dst", 2, 2, "[R, W]");
+  if (indices.dims[0] != src.dims[0]) {
+    c.invalid("indices must be [N] = [" + std::to_string(src.dims[0]) + "] but is " + indices.shape_string());
+  }
+  if (dst.dims[1] != src.dims[1]) {
+    c.invalid("dst must have W = " + std::to_string(src.dims[1]) + " columns like src but is " +
+              dst.shape_string());
+  }
+}
+
+void check_paged_attention(Checker& c, plinth_attention_params_t& p) {
+  const TensorView& q = c.in(0);
+  const TensorView& k = c.in(1);
+  const TensorView& v = c.in(2);
+  const TensorView& table = c.in(3);
+  const TensorView& starts = c.in(4);
+  const TensorView& lens = c.in(5);
+  const TensorView& o = c.out(0);
+  c.expect_float(q, "q");
+  c.expect_float(k, "k_cache");
+  c.expect_float(v, "v_cache");
+  c.expect_float(o, "o");
+  c.expect_i32(table, "block_table");
+  c.expect_i32(starts, "query_start");
+  c.expect_i32(lens, "context_lens");
+  c.expect_ndim(q, "q", 3, 3, "[T, Hq, D]");
+  c.expect_ndim(k, "k_cache", 4, 4, "[NB, BS, Hkv, D]");
+  c.expect_ndim(v, "v_cache", 4, 4, "[NB, BS, Hkv, Dv]");
+  c.expect_ndim(table, "block_table", 2, 2, "[S, MB]");
+  c.expect_ndim(o, "o", 3, 3, "[T, Hq, Dv]");
+  const int64_t t = q.dims[0], hq = q.dims[1], d = q.dims[2];
+  const int64_t hkv = k.dims[2], dv = v.dims[3], s = table.dims[0];
+  if (k.dims[3] != d)
+    c.invalid("k_cache has D=" + std::to_string(k.dims[3]) + " but q has D=" + std::to_string(d));
+  if (v.dims[0] != k.dims[0] || v.dims[1] != k.dims[1] || v.dims[2] != hkv) {
+    c.invalid("v_cache " + v.shape_string() + " must be [NB, BS, Hkv, Dv] with NB, BS, Hkv of k_cache " +
+              k.shape_string());
+  }
+  if (k.dims[1] < 1) c.invalid("k_cache must have a block size BS >= 1, not " + k.shape_string());
+  if (hkv == 0 ? hq != 0 : hq % hkv != 0) {
+    c.invalid("q has Hq=" + std::to_string(hq) +
+              " heads, not a multiple of k_cache's Hkv=" + std::to_string(hkv));
+  }
+  c.expect_vector(starts, "query_start", s + 1, "S + 1");
+  c.expect_vector(lens, "context_lens", s, "S");
+  if (o.dims[0] != t || o.dims[1] != hq || o.dims[2] != dv) {
+    c.invalid("o must be [T, Hq, Dv] = " + dims_string(Padded{t, hq, dv}, 3) + " but is " + o.shape_string());
+  }
+  resolve_attention_scale(c, p, d);
 }
 
 void check_mean_pool(Checker& c) {
@@ -755,6 +821,8 @@ OpCall parse_op_call(const plinth_op_call_t* call, const BufferSizeFn& buffer_si
     case PLINTH_OP_MEAN_POOL: check_mean_pool(c); break;
     case PLINTH_OP_TOP_K: check_top_k(c, p.top_k); break;
     case PLINTH_OP_ARGMAX: check_argmax(c); break;
+    case PLINTH_OP_SET_ROWS: check_set_rows(c); break;
+    case PLINTH_OP_PAGED_ATTENTION: check_paged_attention(c, p.attention); break;
     default: break;
   }
 
