@@ -158,9 +158,26 @@ struct CpuPlugin {
       log(PLINTH_LOG_WARN, std::string("PLINTH_CPU_ISA='") + isa +
                                "' is not one of avx2|generic; the widest supported kernels are used");
     }
+    if (const char* n = std::getenv("PLINTH_CPU_DEVICES"); n != nullptr && *n != '\0') {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(n, &end, 10);
+      if (*end != '\0' || v < 1 || v > kMaxDevices) {
+        log(PLINTH_LOG_WARN, std::string("PLINTH_CPU_DEVICES='") + n + "' is not a count in [1, " +
+                                 std::to_string(kMaxDevices) + "]; one device is offered");
+      } else {
+        device_count = static_cast<uint32_t>(v);
+      }
+    }
   }
 
-  std::vector<sdk::ProbeInfo> probe() const { return {{0, read_cpu_info().model_name, ""}}; }
+  // One device, or PLINTH_CPU_DEVICES of them: identical views of the host (same memory, same cores),
+  // so multi-device logic (replicas, failover, cross-device checks) can be exercised on any machine.
+  std::vector<sdk::ProbeInfo> probe() const {
+    std::vector<sdk::ProbeInfo> out;
+    const std::string name = read_cpu_info().model_name;
+    for (uint32_t i = 0; i < device_count; ++i) out.push_back({i, name, ""});
+    return out;
+  }
 
   std::unique_ptr<Device> open(uint32_t) {
     auto d = std::make_unique<Device>(allocated, sdk::DeviceLoss::hook_from_environment());
@@ -169,7 +186,9 @@ struct CpuPlugin {
     return d;
   }
 
+  static constexpr unsigned long kMaxDevices = 64;
   const sdk::HostLog& log;
+  uint32_t device_count = 1;
   // Bytes held by live buffers of every device handle. The kernel overcommits memory, so without
   // this count allocations far beyond physical memory would "succeed" and fail only when touched.
   // The adapter frees every buffer before this plugin state.
