@@ -21,9 +21,12 @@ RequestQueue::Key RequestQueue::key_of(const ActiveRequest& r) const {
 }
 
 long long RequestQueue::effective_class(TimePoint virtual_arrival, TimePoint now) const {
+  // ceil((virtual arrival - now) / aging_step), at least 0: the class left after aging. Every request
+  // aged to class 0 is alike, so between tenants fairness decides, not who waited longest.
   const auto d = (virtual_arrival - now).count();
+  if (d <= 0) return 0;
   const auto a = aging_step_.count();
-  return d >= 0 ? d / a : -((-d + a - 1) / a);  // floor division
+  return (d + a - 1) / a;
 }
 
 void RequestQueue::push(std::unique_ptr<ActiveRequest> request) {

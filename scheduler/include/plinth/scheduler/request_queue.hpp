@@ -1,15 +1,13 @@
 // RequestQueue: the requests waiting for their first admission, per tenant, ordered by priority class
 // with aging. It owns them; bounds are checked by the scheduler before a push.
 //
-// Aging: a request of class p (0 highest) waiting since t is ordered by its virtual arrival
-// t + p * aging_step, i.e. its class improves by one every aging_step it waits. Hence the bound on a
-// low-priority request's wait: a request that arrives after t + p * aging_step never goes before it,
-// so from then on only what was already waiting ahead of it (at most the queue bound) is admitted
-// first. Its wait is at most p * aging_step plus the time to admit at most max_queued requests.
-//
-// Between tenants: the best effective class (floor((virtual arrival - now) / aging_step)) goes first;
-// within a class, the tenant with the fewest virtual tokens (TenantFairness); within a tenant,
-// virtual arrival order.
+// Aging: a request of class p (0 highest) waiting since t has the effective class
+// max(0, ceil(p - wait / aging_step)), and within its tenant it is ordered by its virtual arrival
+// t + p * aging_step. So after p * aging_step it is class 0, and no request of its tenant arriving
+// later goes before it. Bound on its wait: p * aging_step, plus the time its tenant, at its fair
+// share, takes to admit what was already ahead of it in the tenant's queue (at most the tenant's
+// queue bound). Between tenants: the best effective class first; within a class, the tenant with
+// the fewest virtual tokens (TenantFairness); within a tenant, virtual arrival order.
 #pragma once
 
 #include <cstddef>
