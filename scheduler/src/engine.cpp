@@ -33,6 +33,7 @@ struct Engine::Replica {
   std::string last_error;
   std::size_t load = 0;
   std::uint32_t free_blocks;
+  SchedulerStats stats;
   std::thread thread;
 };
 
@@ -216,12 +217,13 @@ void Engine::run(std::size_t index) {
     try {
       const StepResult result = rep.scheduler.step();
       busy = result.ran();
-      const SchedulerStats s = rep.scheduler.stats();
+      SchedulerStats s = rep.scheduler.stats();
       std::lock_guard lock(mutex_);
       ++rep.steps;
       if (result.ran()) rep.consecutive_errors = 0;
       rep.load = s.queued + s.resuming + s.running;
       rep.free_blocks = s.kv.free_blocks + s.kv.cached_blocks;
+      rep.stats = std::move(s);
     } catch (const std::exception& e) {
       bool down = false;
       {
@@ -273,6 +275,13 @@ std::vector<ReplicaHealth> Engine::health() const {
     out.push_back(ReplicaHealth{i, r.healthy, r.consecutive_errors, r.errors, r.last_error,
                                 r.load + r.inbox.size(), r.free_blocks, r.total_blocks, r.steps});
   }
+  return out;
+}
+
+std::vector<SchedulerStats> Engine::stats() const {
+  std::lock_guard lock(mutex_);
+  std::vector<SchedulerStats> out;
+  for (const auto& r : replicas_) out.push_back(r->stats);
   return out;
 }
 

@@ -118,6 +118,11 @@ TEST(Engine, ManyConcurrentSubmittersAllFinish) {
     }
   }
   EXPECT_EQ(engine.in_flight(), 0u);
+  engine.stop();  // the stats of each replica's last step are final now
+  const auto stats = engine.stats();
+  EXPECT_EQ(stats[0].finished + stats[1].finished, static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_EQ(stats[0].generated_tokens + stats[1].generated_tokens,
+            static_cast<std::uint64_t>(kThreads * kEach * 16));
   const auto health = engine.health();
   EXPECT_GT(health[0].steps, 0u);  // both replicas took work
   EXPECT_GT(health[1].steps, 0u);

@@ -73,6 +73,9 @@ class Engine {
   // Thread-safe; never waits for a step. Accepted: the sink gets the stream on an engine thread.
   SubmitResult submit(Request request);
   std::vector<ReplicaHealth> health() const;
+  // Each replica's scheduler stats (queue depth, running, tenants, KV usage, prefix hits,
+  // preemptions), as of its last step: for metrics.
+  std::vector<SchedulerStats> stats() const;
   std::size_t in_flight() const;
   // Stops the threads (idempotent); see ~Engine.
   void stop();
