@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -82,6 +83,21 @@ class ThreadSink final : public StreamSink {
   int count_ = 0;
 };
 
+// Holds the engine threads' first model step until the test has submitted everything, so what each
+// replica receives does not depend on thread timing.
+class Gate {
+ public:
+  std::function<void()> wait() {
+    return
+        [f = opened_] { f.wait_for(std::chrono::seconds(10)); };  // bounded: a failed ASSERT never opens it
+  }
+  void open() { promise_.set_value(); }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> opened_ = promise_.get_future().share();
+};
+
 Request make(std::vector<Token> prompt, std::size_t max_tokens, std::shared_ptr<StreamSink> sink) {
   Request r;
   r.prompt = std::move(prompt);
@@ -129,7 +145,8 @@ TEST(Engine, ManyConcurrentSubmittersAllFinish) {
 }
 
 TEST(Engine, FailoverKeepsStreamsIntact) {
-  FakeModel flaky({.fail_from_step = 15}), steady({});
+  Gate gate;
+  FakeModel flaky({.fail_from_step = 15, .before_step = gate.wait()}), steady({.before_step = gate.wait()});
   Engine engine({flaky, steady}, {.scheduler = {.max_batch_tokens = 512}, .max_consecutive_errors = 3});
   Finishes finishes;
   std::vector<std::shared_ptr<ThreadSink>> sinks;
@@ -137,6 +154,7 @@ TEST(Engine, FailoverKeepsStreamsIntact) {
     sinks.push_back(std::make_shared<ThreadSink>(finishes));
     ASSERT_TRUE(engine.submit(make(tokens_from(i * 7, 40), 24, sinks.back())));
   }
+  gate.open();
   ASSERT_TRUE(finishes.wait_for(32));
   std::size_t moved = 0;
   for (int i = 0; i < 32; ++i) {
@@ -156,7 +174,8 @@ TEST(Engine, FailoverKeepsStreamsIntact) {
 }
 
 TEST(Engine, NoHealthyReplicaFinishesWithError) {
-  FakeModel broken({.fail_from_step = 3});
+  Gate gate;
+  FakeModel broken({.fail_from_step = 3, .before_step = gate.wait()});
   Engine engine({broken}, {.max_consecutive_errors = 2});
   Finishes finishes;
   std::vector<std::shared_ptr<ThreadSink>> sinks;
@@ -164,6 +183,7 @@ TEST(Engine, NoHealthyReplicaFinishesWithError) {
     sinks.push_back(std::make_shared<ThreadSink>(finishes));
     ASSERT_TRUE(engine.submit(make(tokens_from(i, 20), 50, sinks.back())));
   }
+  gate.open();
   ASSERT_TRUE(finishes.wait_for(4));
   for (int i = 0; i < 4; ++i) {
     const auto& s = sinks[static_cast<std::size_t>(i)];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <plinth/models/batch_model.hpp>
 #include <plinth/scheduler/clock.hpp>
@@ -56,6 +57,7 @@ struct FakeModelOptions {
   Duration step_cost{};                           // fixed per step (reading the weights)
   Duration token_cost{};                          // per token in the batch
   std::optional<std::uint64_t> fail_from_step{};  // step numbers (1-based) from which step() throws
+  std::function<void()> before_step{};            // e.g. holds an engine thread until a test is ready
 };
 
 struct FakeChunk {
@@ -75,6 +77,7 @@ class FakeModel final : public models::BatchModel {
   int max_batch_tokens() const override { return o_.max_batch_tokens; }
 
   std::span<const float> step(std::span<const models::BatchChunk> chunks) override {
+    if (o_.before_step) o_.before_step();
     ++steps_;
     if (o_.fail_from_step && steps_ >= *o_.fail_from_step)
       throw std::runtime_error("fake device lost at step " + std::to_string(steps_));
