@@ -276,15 +276,17 @@ TEST(Scheduler, IdleDriverWakesAtTheNextDeadline) {
 
 // Runs `n` requests to completion on a pool of `blocks` blocks; returns each stream.
 std::vector<std::vector<Token>> run_pool(int blocks, std::uint64_t* preemptions,
-                                         std::vector<int> priorities = {}) {
+                                         models::SamplingOptions sampling = greedy()) {
   FakeClock clock;
   FakeModel model({.block_size = 16, .num_blocks = blocks, .clock = &clock, .step_cost = 1ms});
   Scheduler s(model, {.max_batch_tokens = 128}, clock.fn());
   std::vector<std::shared_ptr<Recorder>> sinks;
   for (int i = 0; i < 8; ++i) {
     sinks.push_back(std::make_shared<Recorder>(&clock));
-    const int prio = priorities.empty() ? 0 : priorities[static_cast<std::size_t>(i)];
-    EXPECT_TRUE(s.submit(make(tokens_from(i * 31, 40), 60, sinks.back(), "default", prio)));
+    Request r = make(tokens_from(i * 31, 40), 60, sinks.back());
+    r.sampling = sampling;
+    r.sampling.seed = static_cast<std::uint64_t>(i);
+    EXPECT_TRUE(s.submit(std::move(r)));
   }
   drive(s, clock, clock.now() + 600s, [&] { return all_done(sinks); });
   std::vector<std::vector<Token>> out;
@@ -308,6 +310,16 @@ TEST(Scheduler, PreemptionByRecomputeKeepsTheGreedyStream) {
   EXPECT_EQ(preempted, reference);
   for (std::size_t i = 0; i < reference.size(); ++i)
     EXPECT_EQ(reference[i], fake_stream(tokens_from(static_cast<Token>(i * 31), 40), 60, kVocab));
+}
+
+TEST(Scheduler, PreemptionKeepsASeededRandomStream) {
+  // Recompute re-runs the model, never the sampler: each request's random draws stay in order.
+  const models::SamplingOptions random{.temperature = 1.5f, .top_k = 0, .top_p = 1.0f};
+  std::uint64_t roomy = 0, tight = 0;
+  const auto reference = run_pool(1024, &roomy, random);
+  const auto preempted = run_pool(20, &tight, random);
+  EXPECT_GT(tight, 0u);
+  EXPECT_EQ(preempted, reference);
 }
 
 TEST(Scheduler, PreemptsLowestPriorityFirst) {
