@@ -141,12 +141,13 @@ SubmitResult Engine::submit(Request request) {
     r.message = "the engine is stopping";
     return r;
   }
-  const auto target = route(request.prompt, false);
+  const auto target = route(request.prompt, true);
   if (!target) {
     r.reason = RejectReason::unavailable;
     r.message = down_message();
     return r;
   }
+  // Replicas may differ (KV pool size): validate against the one that will run it.
   if (auto bad = replicas_[*target]->scheduler.validate(request)) return *bad;
 
   const SchedulerOptions& so = options_.scheduler;
@@ -178,7 +179,7 @@ SubmitResult Engine::submit(Request request) {
     ++admission_->total;
     ++admission_->per_tenant[request.tenant];
   }
-  const std::size_t chosen = *route(request.prompt, true);
+  const std::size_t chosen = *target;
   const TimePoint submitted = now_();
   request.sink = std::make_shared<CountingSink>(
       std::move(request.sink), [admission = admission_, tenant = request.tenant, submitted, now = now_] {

@@ -1,6 +1,7 @@
 #include "plinth/scheduler/scheduler.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <utility>

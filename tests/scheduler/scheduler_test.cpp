@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <vector>
@@ -231,6 +232,9 @@ TEST(Scheduler, QueueDeadlineRejectsWithinPrecision) {
   ASSERT_TRUE(late->finished_at);
   EXPECT_GE(*late->finished_at, deadline);
   EXPECT_LE(*late->finished_at - deadline, 50ms);
+  std::cout << "[ measure  ] queue deadline: rejected "
+            << std::chrono::duration<double, std::milli>(*late->finished_at - deadline).count()
+            << " ms of fake time after it (10 ms steps)\n";
   EXPECT_FALSE(busy->done());
 }
 
@@ -248,6 +252,9 @@ TEST(Scheduler, TotalDeadlineStopsARunningRequest) {
   EXPECT_GT(sink->tokens.size(), 10u);
   EXPECT_GE(*sink->finished_at, deadline);
   EXPECT_LE(*sink->finished_at - deadline, 50ms);
+  std::cout << "[ measure  ] total deadline: stopped "
+            << std::chrono::duration<double, std::milli>(*sink->finished_at - deadline).count()
+            << " ms of fake time after it (10 ms steps)\n";
   EXPECT_EQ(s.stats().kv.in_use_blocks, 0u);
 }
 
