@@ -225,6 +225,36 @@ TEST(Engine, RoutesToTheReplicaHoldingThePrefix) {
   EXPECT_EQ(busy->finish().usage.cached_prompt_tokens, 256u);
 }
 
+TEST(Engine, TenantBoundRejectsWithRetryAfterAndCancelFinishes) {
+  Gate gate;
+  FakeModel a({.before_step = gate.wait()});
+  EngineOptions o;
+  o.scheduler.tenants["small"] = {.weight = 1, .max_queued = 1, .max_running = 1};
+  Engine engine({a}, o);
+  Finishes finishes;
+  auto first = std::make_shared<ThreadSink>(finishes);
+  auto second = std::make_shared<ThreadSink>(finishes);
+  Request r1 = make(tokens_from(1, 8), 100000, first);
+  r1.tenant = "small";
+  r1.cancel = std::make_shared<CancelToken>();
+  const auto cancel = r1.cancel;
+  Request r2 = make(tokens_from(2, 8), 4, second);
+  r2.tenant = "small";
+  ASSERT_TRUE(engine.submit(std::move(r1)));
+  ASSERT_TRUE(engine.submit(std::move(r2)));
+  Request r3 = make(tokens_from(3, 8), 4, nullptr);
+  r3.tenant = "small";
+  const SubmitResult rejected = engine.submit(std::move(r3));
+  EXPECT_EQ(rejected.reason, RejectReason::tenant_queue_full);
+  EXPECT_GT(rejected.retry_after, Duration::zero());
+  gate.open();
+  cancel->cancel();
+  ASSERT_TRUE(finishes.wait_for(2));
+  EXPECT_EQ(first->finish().reason, FinishReason::cancelled);
+  EXPECT_EQ(second->finish().reason, FinishReason::length);
+  EXPECT_EQ(engine.in_flight(), 0u);
+}
+
 TEST(Engine, IdleThreadWakesForADeadline) {
   // The request cannot start (its tenant may run nothing): the idle engine thread must wake on its
   // own at the queue deadline, not at max_idle_wait.

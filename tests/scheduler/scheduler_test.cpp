@@ -195,6 +195,29 @@ TEST(Scheduler, BoundedQueuesRejectWithRetryAfter) {
   EXPECT_EQ(s.stats().queued, 4u);
 }
 
+TEST(Scheduler, TenantRunningCapAndGlobalCap) {
+  FakeClock clock;
+  FakeModel model({.clock = &clock, .step_cost = 1ms});
+  SchedulerOptions o{.max_running = 5};
+  o.tenants["capped"] = {.weight = 1, .max_running = 2};
+  Scheduler s(model, o, clock.fn());
+  std::vector<std::shared_ptr<Recorder>> sinks;
+  for (int i = 0; i < 6; ++i) {
+    sinks.push_back(std::make_shared<Recorder>(&clock));
+    ASSERT_TRUE(s.submit(make(tokens_from(i, 8), 20, sinks.back(), i % 2 ? "capped" : "free")));
+  }
+  while (!all_done(sinks)) {
+    s.step();
+    const SchedulerStats st = s.stats();
+    EXPECT_LE(st.running, 5u);
+    for (const auto& t : st.tenants)
+      if (t.tenant == "capped") {
+        EXPECT_LE(t.running, 2u);
+      }
+  }
+  for (const auto& r : sinks) EXPECT_EQ(r->reason(), FinishReason::length);
+}
+
 TEST(Scheduler, InvalidAndTooLargeRequestsAreRejected) {
   FakeClock clock;
   FakeModel model({.block_size = 16, .num_blocks = 8});
