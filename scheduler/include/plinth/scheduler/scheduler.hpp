@@ -13,7 +13,8 @@
 //      and free blocks (BlockManager::plan_prompt) allow. A prefix-cache hit skips its tokens.
 //   4. The model runs the batch; each chunk's computed tokens are reported (mark_computed); each
 //      sequence whose prompt is done samples with its own Sampler and streams the token.
-//   5. Deadlines reached during the pass finish their requests at its end.
+//   5. Deadlines reached during the pass finish their requests at its end, so a deadline is met to
+//      within one step (plus a driver's wake-up, which next_deadline() makes exact when idle).
 // A step error (the model throws) loses the batch's KV: those sequences are preempted to recompute,
 // and the exception propagates (Engine counts them and fails over).
 #pragma once
@@ -42,7 +43,7 @@ struct SchedulerOptions {
   std::size_t max_batch_tokens = 2048;            // the step's token budget; the model's limit caps it
   std::size_t max_running = 64;                   // sequences admitted at once
   std::size_t max_queued = 4096;                  // waiting requests, all tenants (then queue_full)
-  Duration aging_step = std::chrono::seconds(1);  // a waiting request's class improves by one per step
+  Duration aging_step = std::chrono::seconds(1);  // waiting this long improves a class by one
   TenantPolicy default_tenant{};
   std::map<std::string, TenantPolicy, std::less<>> tenants{};
   bool prefix_caching = true;
