@@ -140,8 +140,7 @@ std::optional<PromptAllocation> BlockManager::allocate_prompt(SequenceId seq, st
   s.blocks = m.blocks;
   s.hashes = m.hashes;
   for (std::uint32_t i = 0; i < fresh; ++i) s.blocks.push_back(take_block());
-  for (std::size_t i = m.blocks.size(); (i + 1) * block_size_ <= s.tokens.size(); ++i)
-    register_full_block(s, i);
+  // The fresh blocks join the cache in mark_computed, once their KV exists.
 
   const std::size_t hit = m.blocks.size() * block_size_;
   prompt_tokens_ += tokens.size();
@@ -156,8 +155,17 @@ bool BlockManager::append_token(SequenceId seq, Token token) {
     s.blocks.push_back(take_block());
   }
   s.tokens.push_back(token);
-  if (s.tokens.size() % block_size_ == 0) register_full_block(s, s.blocks.size() - 1);
   return true;
+}
+
+void BlockManager::mark_computed(SequenceId seq, std::size_t n_tokens) {
+  Sequence& s = find(seq);
+  if (n_tokens > s.tokens.size())
+    throw std::invalid_argument("BlockManager::mark_computed: " + std::to_string(n_tokens) +
+                                " tokens computed, but sequence " + std::to_string(seq) + " holds " +
+                                std::to_string(s.tokens.size()));
+  // hashes.size() is the number of full blocks already registered (or hit), in order.
+  for (std::size_t i = s.hashes.size(); (i + 1) * block_size_ <= n_tokens; ++i) register_full_block(s, i);
 }
 
 std::optional<ForkResult> BlockManager::fork(SequenceId parent, SequenceId child) {

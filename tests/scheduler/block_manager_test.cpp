@@ -28,6 +28,13 @@ std::vector<BlockId> table(const BlockManager& m, SequenceId s) {
   return {t.begin(), t.end()};
 }
 
+// Allocates and reports the whole prompt computed, as the engine does once its prefill has run.
+std::optional<PromptAllocation> prefill(BlockManager& m, SequenceId s, const std::vector<Token>& tokens) {
+  auto r = m.allocate_prompt(s, tokens);
+  if (r) m.mark_computed(s, tokens.size());
+  return r;
+}
+
 BlockManager make(std::uint32_t blocks, std::uint32_t block_size = 16, BlockHasher hasher = {}) {
   return BlockManager({.num_blocks = blocks, .block_size = block_size, .hasher = std::move(hasher)});
 }
@@ -35,8 +42,8 @@ BlockManager make(std::uint32_t blocks, std::uint32_t block_size = 16, BlockHash
 TEST(BlockManager, SharedPrefixCountsReferences) {
   BlockManager m = make(16);
   const auto prefix = iota_tokens(32, 1000);
-  ASSERT_TRUE(m.allocate_prompt(1, concat(prefix, iota_tokens(8, 1))));
-  const auto b = m.allocate_prompt(2, concat(prefix, iota_tokens(8, 500)));
+  ASSERT_TRUE(prefill(m, 1, concat(prefix, iota_tokens(8, 1))));
+  const auto b = prefill(m, 2, concat(prefix, iota_tokens(8, 500)));
   ASSERT_TRUE(b);
   EXPECT_EQ(b->cached_tokens, 32u);
   const auto t1 = table(m, 1), t2 = table(m, 2);
@@ -75,11 +82,11 @@ TEST(BlockManager, SharedPrefixCountsReferences) {
 TEST(BlockManager, SystemPromptIsComputedOnce) {
   BlockManager m = make(128);
   const auto system = iota_tokens(512, 7);
-  const auto first = m.allocate_prompt(1, concat(system, iota_tokens(20, 90000)));
+  const auto first = prefill(m, 1, concat(system, iota_tokens(20, 90000)));
   ASSERT_TRUE(first);
   EXPECT_EQ(first->cached_tokens, 0u);
   EXPECT_EQ(m.plan_prompt(concat(system, iota_tokens(5, 1))).hit_blocks, 32u);
-  const auto second = m.allocate_prompt(2, concat(system, iota_tokens(30, 80000)));
+  const auto second = prefill(m, 2, concat(system, iota_tokens(30, 80000)));
   ASSERT_TRUE(second);
   EXPECT_EQ(second->cached_tokens, 512u);
   const auto t1 = table(m, 1), t2 = table(m, 2);
@@ -89,7 +96,7 @@ TEST(BlockManager, SystemPromptIsComputedOnce) {
   // Still there after both requests are gone.
   m.free(1);
   m.free(2);
-  const auto third = m.allocate_prompt(3, concat(system, iota_tokens(3, 1)));
+  const auto third = prefill(m, 3, concat(system, iota_tokens(3, 1)));
   ASSERT_TRUE(third);
   EXPECT_EQ(third->cached_tokens, 512u);
   EXPECT_EQ(m.stats().prefix_hit_tokens, 1024u);
@@ -98,8 +105,8 @@ TEST(BlockManager, SystemPromptIsComputedOnce) {
 TEST(BlockManager, PartialLastBlockIsNeverShared) {
   BlockManager m = make(8);
   const auto p = iota_tokens(20, 1);
-  ASSERT_TRUE(m.allocate_prompt(1, p));
-  const auto again = m.allocate_prompt(2, p);
+  ASSERT_TRUE(prefill(m, 1, p));
+  const auto again = prefill(m, 2, p);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->cached_tokens, 16u);
   EXPECT_EQ(table(m, 1)[0], table(m, 2)[0]);
@@ -107,7 +114,9 @@ TEST(BlockManager, PartialLastBlockIsNeverShared) {
 
   // Once the last block fills up by appending, it joins the cache.
   for (Token t = 21; t <= 32; ++t) ASSERT_TRUE(m.append_token(1, t));
-  const auto full = m.allocate_prompt(3, iota_tokens(32, 1));
+  EXPECT_EQ(m.plan_prompt(iota_tokens(32, 1)).hit_blocks, 1u);  // full, but its KV is not computed yet
+  m.mark_computed(1, 32);
+  const auto full = prefill(m, 3, iota_tokens(32, 1));
   ASSERT_TRUE(full);
   EXPECT_EQ(full->cached_tokens, 32u);
   EXPECT_EQ(table(m, 3), table(m, 1));
@@ -118,28 +127,28 @@ TEST(BlockManager, EvictsLeastRecentlyUsedUnreferencedBlocks) {
   const auto a = iota_tokens(4, 100), b = iota_tokens(4, 200), c = iota_tokens(4, 300),
              d = iota_tokens(4, 400);
   for (SequenceId s = 1; s <= 3; ++s) {
-    ASSERT_TRUE(m.allocate_prompt(s, s == 1 ? a : s == 2 ? b : c));
+    ASSERT_TRUE(prefill(m, s, s == 1 ? a : s == 2 ? b : c));
   }
   m.free(1);  // a, then b, then c released: a is the least recent
   m.free(2);
   m.free(3);
-  ASSERT_TRUE(m.allocate_prompt(4, d));  // the one free block: no eviction
+  ASSERT_TRUE(prefill(m, 4, d));  // the one free block: no eviction
   EXPECT_EQ(m.stats().evictions, 0u);
   EXPECT_EQ(m.stats().cached_blocks, 3u);
 
   // Reusing a makes it the most recent once released again; b is now the oldest.
-  ASSERT_EQ(m.allocate_prompt(5, a)->cached_tokens, 4u);
+  ASSERT_EQ(prefill(m, 5, a)->cached_tokens, 4u);
   m.free(5);
-  ASSERT_TRUE(m.allocate_prompt(6, iota_tokens(4, 500)));
+  ASSERT_TRUE(prefill(m, 6, iota_tokens(4, 500)));
   EXPECT_EQ(m.stats().evictions, 1u);
   EXPECT_EQ(m.plan_prompt(b).hit_blocks, 0u);
   EXPECT_EQ(m.plan_prompt(a).hit_blocks, 1u);
   EXPECT_EQ(m.plan_prompt(c).hit_blocks, 1u);
 
   // Hold c: only a is evictable now, so two fresh blocks do not fit, and d/c are never taken.
-  ASSERT_EQ(m.allocate_prompt(7, c)->cached_tokens, 4u);
-  EXPECT_FALSE(m.allocate_prompt(8, iota_tokens(8, 600)));
-  ASSERT_TRUE(m.allocate_prompt(8, iota_tokens(4, 600)));
+  ASSERT_EQ(prefill(m, 7, c)->cached_tokens, 4u);
+  EXPECT_FALSE(prefill(m, 8, iota_tokens(8, 600)));
+  ASSERT_TRUE(prefill(m, 8, iota_tokens(4, 600)));
   EXPECT_EQ(m.stats().evictions, 2u);
   EXPECT_EQ(m.plan_prompt(a).hit_blocks, 0u);
   EXPECT_EQ(m.plan_prompt(c).hit_blocks, 1u);
@@ -148,14 +157,14 @@ TEST(BlockManager, EvictsLeastRecentlyUsedUnreferencedBlocks) {
 
 TEST(BlockManager, RunningOutReportsFailureAndChangesNothing) {
   BlockManager m = make(4, 4);
-  ASSERT_TRUE(m.allocate_prompt(1, iota_tokens(10, 1)));  // 3 blocks, last one half full
+  ASSERT_TRUE(prefill(m, 1, iota_tokens(10, 1)));  // 3 blocks, last one half full
   EXPECT_TRUE(m.can_allocate(4));
   EXPECT_FALSE(m.can_allocate(5));
   const PromptPlan plan = m.plan_prompt(iota_tokens(8, 50));
   EXPECT_EQ(plan.new_blocks, 2u);
   EXPECT_FALSE(plan.fits);
   const auto before = m.stats();
-  EXPECT_FALSE(m.allocate_prompt(2, iota_tokens(8, 50)));
+  EXPECT_FALSE(prefill(m, 2, iota_tokens(8, 50)));
   EXPECT_FALSE(m.contains(2));
   const auto after = m.stats();
   EXPECT_EQ(after.free_blocks, before.free_blocks);
@@ -179,12 +188,12 @@ TEST(BlockManager, HashCollisionsAreMissesNotWrongBlocks) {
   // Every block hashes alike: every lookup past the first finds a block with other contents.
   BlockManager m = make(16, 4, [](std::uint64_t, std::span<const Token>) { return std::uint64_t{42}; });
   const auto a = iota_tokens(8, 1);
-  ASSERT_TRUE(m.allocate_prompt(1, a));
-  const auto b = m.allocate_prompt(2, iota_tokens(8, 100));
+  ASSERT_TRUE(prefill(m, 1, a));
+  const auto b = prefill(m, 2, iota_tokens(8, 100));
   ASSERT_TRUE(b);
   EXPECT_EQ(b->cached_tokens, 0u);
   for (BlockId id : table(m, 2)) EXPECT_EQ(std::ranges::count(table(m, 1), id), 0);
-  const auto again = m.allocate_prompt(3, a);
+  const auto again = prefill(m, 3, a);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->cached_tokens, 4u);  // block 0 verified; block 1's hash names block 0: a miss
   EXPECT_EQ(table(m, 3)[0], table(m, 1)[0]);
@@ -197,10 +206,10 @@ TEST(BlockManager, AnUnreferencedCollidingEntryGivesWay) {
   BlockManager m = make(4, 4, [](std::uint64_t, std::span<const Token>) { return std::uint64_t{42}; });
   const auto a = iota_tokens(4, 1);
   const std::vector<Token> b(4, 9);
-  ASSERT_TRUE(m.allocate_prompt(1, a));
+  ASSERT_TRUE(prefill(m, 1, a));
   m.free(1);
   EXPECT_EQ(m.stats().cached_blocks, 1u);
-  const auto r = m.allocate_prompt(2, b);
+  const auto r = prefill(m, 2, b);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cached_tokens, 0u);
   EXPECT_EQ(m.stats().cached_blocks, 0u);
@@ -214,8 +223,8 @@ TEST(BlockManager, EqualTokensUnderAnotherParentAreAMiss) {
   // A hash that ignores the parent: block [5 6 7 8] after [1 2 3 4] must not serve [5 6 7 8] first.
   BlockManager m =
       make(16, 4, [](std::uint64_t, std::span<const Token> t) { return default_block_hash(0, t); });
-  ASSERT_TRUE(m.allocate_prompt(1, iota_tokens(8, 1)));
-  const auto r = m.allocate_prompt(2, concat(iota_tokens(4, 5), iota_tokens(4, 50)));
+  ASSERT_TRUE(prefill(m, 1, iota_tokens(8, 1)));
+  const auto r = prefill(m, 2, concat(iota_tokens(4, 5), iota_tokens(4, 50)));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cached_tokens, 0u);
   EXPECT_NE(table(m, 2)[0], table(m, 1)[1]);
@@ -231,8 +240,8 @@ TEST(BlockManager, StatsAndBudget) {
   BlockManager m = make(10, 4);
   EXPECT_EQ(m.stats().total_blocks, 10u);
   EXPECT_EQ(m.stats().free_blocks, 10u);
-  ASSERT_TRUE(m.allocate_prompt(1, iota_tokens(10, 1)));
-  ASSERT_TRUE(m.allocate_prompt(2, iota_tokens(9, 1)));
+  ASSERT_TRUE(prefill(m, 1, iota_tokens(10, 1)));
+  ASSERT_TRUE(prefill(m, 2, iota_tokens(9, 1)));
   auto s = m.stats();
   EXPECT_EQ(s.in_use_blocks, 4u);  // 2 shared + 2 partial
   EXPECT_EQ(s.free_blocks, 6u);
@@ -249,8 +258,8 @@ TEST(BlockManager, StatsAndBudget) {
 
 TEST(BlockManager, WithoutPrefixCachingNothingIsShared) {
   BlockManager m({.num_blocks = 8, .block_size = 4, .prefix_caching = false, .hasher = {}});
-  ASSERT_TRUE(m.allocate_prompt(1, iota_tokens(8, 1)));
-  EXPECT_EQ(m.allocate_prompt(2, iota_tokens(8, 1))->cached_tokens, 0u);
+  ASSERT_TRUE(prefill(m, 1, iota_tokens(8, 1)));
+  EXPECT_EQ(prefill(m, 2, iota_tokens(8, 1))->cached_tokens, 0u);
   m.free(1);
   EXPECT_EQ(m.stats().cached_blocks, 0u);
   EXPECT_EQ(m.stats().free_blocks, 6u);
@@ -258,7 +267,7 @@ TEST(BlockManager, WithoutPrefixCachingNothingIsShared) {
 
 TEST(BlockManager, MisuseThrows) {
   BlockManager m = make(8, 4);
-  ASSERT_TRUE(m.allocate_prompt(1, iota_tokens(4, 1)));
+  ASSERT_TRUE(prefill(m, 1, iota_tokens(4, 1)));
   EXPECT_THROW(m.allocate_prompt(1, iota_tokens(4, 1)), std::invalid_argument);
   EXPECT_THROW(m.free(2), std::invalid_argument);
   EXPECT_THROW(m.append_token(2, 1), std::invalid_argument);
@@ -271,6 +280,33 @@ TEST(BlockManager, MisuseThrows) {
 
 // Random operations against a model of the device memory (what each block holds): a hit must name
 // blocks that hold exactly the prompt's tokens, and no write may land in a block another sequence reads.
+TEST(BlockManager, BlocksAreSharedOnlyOnceComputed) {
+  // Chunked prefill: a 64-token prompt allocated at once but computed 16 tokens at a time. Another
+  // request with the same prompt may only hit the blocks whose KV is already written.
+  BlockManager m = make(16, 16);
+  const auto p = iota_tokens(64, 1);
+  ASSERT_TRUE(m.allocate_prompt(1, p));
+  EXPECT_EQ(m.plan_prompt(p).hit_blocks, 0u);
+  m.mark_computed(1, 20);  // one full block and a bit
+  EXPECT_EQ(m.plan_prompt(p).hit_blocks, 1u);
+  m.mark_computed(1, 10);  // never goes back
+  EXPECT_EQ(m.plan_prompt(p).hit_blocks, 1u);
+  const auto second = m.allocate_prompt(2, p);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->cached_tokens, 16u);
+  m.mark_computed(1, 64);
+  EXPECT_EQ(m.plan_prompt(p).hit_blocks, 4u);
+  // The second copy's own blocks 1..3 duplicate cached contents: computing them keeps the first copy.
+  m.mark_computed(2, 64);
+  EXPECT_EQ(m.plan_prompt(p).hit_blocks, 4u);
+  EXPECT_THROW(m.mark_computed(1, 65), std::invalid_argument);
+  EXPECT_THROW(m.mark_computed(3, 1), std::invalid_argument);
+  m.free(1);
+  m.free(2);
+  EXPECT_EQ(m.stats().cached_blocks, 4u);  // the duplicates were never registered: free
+  EXPECT_EQ(m.stats().free_blocks, 12u);
+}
+
 TEST(BlockManager, RandomOperationsKeepInvariants) {
   constexpr std::uint32_t kBlocks = 48, kSize = 4;
   BlockManager m = make(kBlocks, kSize);
@@ -304,6 +340,7 @@ TEST(BlockManager, RandomOperationsKeepInvariants) {
       for (std::size_t i = 0; i < r->cached_tokens; ++i)
         ASSERT_EQ(memory[r->blocks[i / kSize]][i % kSize], p[i]);
       for (std::size_t i = r->cached_tokens; i < p.size(); ++i) write(next, i, p[i]);
+      m.mark_computed(next, p.size());
       seqs[next++] = p;
     } else if (op < 6) {
       const SequenceId s = live();
@@ -314,6 +351,7 @@ TEST(BlockManager, RandomOperationsKeepInvariants) {
       }
       write(s, seqs[s].size(), t);
       seqs[s].push_back(t);
+      m.mark_computed(s, seqs[s].size());
     } else if (op < 8) {
       const SequenceId s = live();
       const auto f = m.fork(s, next);

@@ -7,8 +7,10 @@
 // verified, never trusted: the cached block's tokens must be equal and its parent must be the block
 // matched just before (by a registration number, so a parent evicted and reused does not count), so a
 // hash collision costs a miss, never a wrong block. The last, partial block of a sequence is never
-// shared. Unreferenced cached blocks stay until they are evicted, least recently used first, when no
-// free block is left.
+// shared. A full block joins the cache only once the engine reports its KV computed (mark_computed):
+// with chunked prefill a block is allocated steps before it is written, and a request that hit it in
+// between would attend to KV that does not exist yet. Unreferenced cached blocks stay until they are evicted,
+// least recently used first, when no free block is left.
 //
 // Running out of blocks is a normal outcome: every allocating call reports it (nullopt / false) and
 // leaves the state as it was. Misuse (an unknown or duplicate sequence id) throws std::invalid_argument.
@@ -92,12 +94,17 @@ class BlockManager {
   // Admission: prefix hits and fresh blocks a prompt would take. Changes nothing.
   PromptPlan plan_prompt(std::span<const Token> tokens) const;
 
-  // A new sequence holding `tokens`: reuses cached blocks for the longest matching prefix, allocates
-  // the rest. nullopt when the blocks are not there (nothing changed). Throws if `seq` exists.
+  // A new sequence holding `tokens`: reuses cached (computed) blocks for the longest matching prefix,
+  // allocates the rest, whose KV the engine then computes and reports with mark_computed. nullopt when the
+  // blocks are not there (nothing changed). Throws if `seq` exists.
   std::optional<PromptAllocation> allocate_prompt(SequenceId seq, std::span<const Token> tokens);
-  // Appends one token; takes a new block when the last is full. A block that becomes full joins the
-  // prefix cache. false when no block is left (nothing changed).
+  // Appends one token; takes a new block when the last is full. false when no block is left (nothing
+  // changed). The token's KV is not computed yet: see mark_computed.
   bool append_token(SequenceId seq, Token token);
+  // The KV of the sequence's first `n_tokens` tokens is now on the device: the full blocks inside them
+  // join the prefix cache (shareable from now on). Never decreases what is registered; throws
+  // std::invalid_argument when n_tokens exceeds the sequence's length.
+  void mark_computed(SequenceId seq, std::size_t n_tokens);
   // `child` shares the parent's full blocks and gets a copy of its partial last block (reported so the
   // engine copies its KV). nullopt when that copy has no block (nothing changed).
   std::optional<ForkResult> fork(SequenceId parent, SequenceId child);
@@ -115,7 +122,7 @@ class BlockManager {
   struct Sequence {
     std::vector<Token> tokens;
     std::vector<BlockId> blocks;
-    std::vector<std::uint64_t> hashes;  // of each full block, for chaining
+    std::vector<std::uint64_t> hashes;  // of each full block whose KV is computed, for chaining
   };
   // What the prefix cache knows about a registered block; `serial` is unique per registration.
   struct CacheEntry {
