@@ -13,11 +13,6 @@ namespace plinth::cpu {
 // Threads the pool uses, the caller included (OMP_NUM_THREADS respected).
 inline int max_threads() noexcept { return ThreadPool::instance().threads(); }
 
-// Chunks per thread a loop is cut into, so that a thread the OS has descheduled (the cores are shared
-// with other processes or threads) holds up at most a small share of the work: the running threads
-// take the rest.
-inline constexpr int64_t kChunksPerThread = 4;
-
 // Calls body(begin, end) over disjoint ranges covering [0, n), each of at least `grain` items; runs
 // inline when there is only one grain's work (a small launch never wakes the pool). body must be
 // safe to run concurrently on disjoint ranges, and its result must not depend on how [0, n) is cut.
@@ -31,7 +26,7 @@ void parallel_for(int64_t n, int64_t grain, const Body& body) {
     return;
   }
   ThreadPool& pool = ThreadPool::instance();
-  const int64_t chunks = std::min({tasks, pool.threads() * kChunksPerThread, ThreadPool::kMaxChunks});
+  const int64_t chunks = std::min({tasks, pool.threads() * pool.chunks_per_thread(), ThreadPool::kMaxChunks});
   pool.run(
       n, chunks,
       [](const void* b, int64_t begin, int64_t end) { (*static_cast<const Body*>(b))(begin, end); }, &body);

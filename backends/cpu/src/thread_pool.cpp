@@ -1,8 +1,8 @@
 #include "thread_pool.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <omp.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -24,9 +25,12 @@ namespace plinth::cpu {
 namespace {
 
 thread_local bool tl_in_job = false;
+thread_local int64_t tl_worker_budget = -1;  // see spin_until
+thread_local int64_t tl_caller_budget = -1;
 
-// How long a wait spins on the CPU before it starts yielding it.
-constexpr int64_t kPureSpinNs = 3000;
+// A spinning thread that lost the CPU for this long between two looks at the clock shares its core
+// with another runnable thread.
+constexpr int64_t kSharedCoreNs = 20000;
 
 void futex_wait(std::atomic<uint32_t>& word, uint32_t expected) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
@@ -54,10 +58,42 @@ int env_int(const char* name, int fallback, int lo, int hi) {
   return static_cast<int>(std::clamp<long>(x, lo, hi));
 }
 
+// Runnable threads on the whole machine right now (the 4th field of /proc/loadavg, "running/total"),
+// or -1 when it cannot be read.
+int runnable_threads() {
+  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[128];
+  const ssize_t len = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (len <= 0) return -1;
+  buf[len] = '\0';
+  const char* p = buf;
+  for (int field = 0; field < 3; ++field) {
+    p = std::strchr(p, ' ');
+    if (p == nullptr) return -1;
+    ++p;
+  }
+  return std::atoi(p);
+}
+
+// PLINTH_CPU_WAIT=spin|sleep|auto (default auto).
+ThreadPool::WaitMode wait_mode_from_environment() {
+  const char* v = std::getenv("PLINTH_CPU_WAIT");
+  if (v != nullptr && std::strcmp(v, "spin") == 0) return ThreadPool::WaitMode::kSpin;
+  if (v != nullptr && std::strcmp(v, "sleep") == 0) return ThreadPool::WaitMode::kSleep;
+  return ThreadPool::WaitMode::kAuto;
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int threads, int spin_us)
-    : threads_(std::clamp(threads, 1, 1024)), spin_ns_(int64_t{std::max(0, spin_us)} * 1000) {
+ThreadPool::ThreadPool(int threads, int spin_us, WaitMode mode)
+    : threads_(std::clamp(threads, 1, 1024)),
+      spin_ns_(int64_t{std::max(0, spin_us)} * 1000),
+      wait_mode_(mode),
+      chunks_per_thread_(env_int("PLINTH_CPU_CHUNKS", kDefaultChunksPerThread, 1, 64)),
+      online_cpus_(static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)))) {
+  shared_cores_.store(mode == WaitMode::kSleep, std::memory_order_relaxed);
   workers_.reserve(static_cast<size_t>(threads_ - 1));
   for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_main(); });
 }
@@ -72,27 +108,59 @@ ThreadPool::~ThreadPool() {
 ThreadPool& ThreadPool::instance() {
   // omp_get_max_threads() honours OMP_NUM_THREADS and the affinity mask, as oneDNN's count does.
   static ThreadPool pool(std::max(1, omp_get_max_threads()),
-                         env_int("PLINTH_CPU_SPIN_US", kDefaultSpinUs, 0, 1000000));
+                         env_int("PLINTH_CPU_SPIN_US", kDefaultSpinUs, 0, 1000000),
+                         wait_mode_from_environment());
   return pool;
 }
 
 bool ThreadPool::in_job() noexcept { return tl_in_job; }
 
-bool ThreadPool::spin_until(const auto& ready) const {
+bool ThreadPool::spin_until(const auto& ready, int64_t& budget) const {
   if (ready()) return true;
-  if (spin_ns_ <= 0) return false;
+  if (shared_cores_.load(std::memory_order_relaxed)) return false;
+  // `budget`: the thread's current spin. A spin that finds the core shared drops it to none; it
+  // grows back by 1/32 of the full spin per wait.
+  const int64_t full = spin_ns_;
+  const int64_t step = full / 32 + 1;
+  if (budget < 0 || budget > full) budget = full;
+  if (budget == 0) {
+    budget = std::min(full, step);
+    return false;
+  }
   const int64_t start = now_ns();
+  int64_t last = start;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       PLINTH_CPU_RELAX();
-      if (ready()) return true;
+      if (ready()) {
+        budget = std::min(full, budget + step);
+        return true;
+      }
     }
-    const int64_t elapsed = now_ns() - start;
-    if (elapsed >= spin_ns_) return ready();
-    // Past the first microseconds the spin gives way to any other runnable thread on this core (the
-    // caller of the next job, or another process): on an idle machine sched_yield returns at once.
-    if (elapsed >= kPureSpinNs) sched_yield();
+    const int64_t now = now_ns();
+    // A gap between two looks at the clock: the thread was preempted, so the core is shared and
+    // spinning only takes time from whoever else wants it (and spends the priority the scheduler
+    // gives a thread that wakes from sleep). Sleep instead, and spin no more for a while.
+    if (now - last >= kSharedCoreNs) {
+      budget = 0;
+      return ready();
+    }
+    last = now;
+    if (now - start >= budget || shared_cores_.load(std::memory_order_relaxed)) {
+      budget = std::min(full, budget + step);
+      return ready();
+    }
   }
+}
+
+void ThreadPool::sample_load() {
+  const int64_t now = now_ns();
+  if (now < next_sample_ns_) return;
+  next_sample_ns_ = now + kSampleIntervalNs;
+  const int running = wait_mode_ == WaitMode::kAuto ? runnable_threads() : -1;
+  // Our own running threads count too: the caller, and workers still spinning.
+  shared_cores_.store(wait_mode_ == WaitMode::kSleep || (running >= 0 && running > online_cpus_),
+                      std::memory_order_relaxed);
 }
 
 void ThreadPool::run_chunk(int64_t index, int64_t chunks) {
@@ -134,7 +202,7 @@ void ThreadPool::worker_main() {
     const auto fresh = [&] {
       return epoch_of(job_.load(std::memory_order_acquire)) != seen || stop_.load(std::memory_order_relaxed);
     };
-    if (!spin_until(fresh)) {
+    if (!spin_until(fresh, tl_worker_budget)) {
       const uint32_t ticket = wake_.load(std::memory_order_seq_cst);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       // Re-checked after announcing the sleep: a publisher either sees the sleeper or we see its job.
@@ -158,6 +226,7 @@ void ThreadPool::run(int64_t n, int64_t chunks, ChunkFn fn, const void* body) {
     return;
   }
   tl_in_job = true;
+  sample_load();
   error_ = nullptr;
   n_.store(n, std::memory_order_relaxed);
   fn_.store(fn, std::memory_order_relaxed);
@@ -177,7 +246,9 @@ void ThreadPool::run(int64_t n, int64_t chunks, ChunkFn fn, const void* body) {
   const auto finished = [&] {
     return done_.load(std::memory_order_acquire) == static_cast<uint32_t>(chunks);
   };
-  if (!spin_until(finished)) {
+  // Spinning as a worker does; once the spin finds the core shared, the caller sleeps at once, which
+  // lets a preempted worker have the core back.
+  if (!spin_until(finished, tl_caller_budget)) {
     for (;;) {
       const uint32_t seen = done_.load(std::memory_order_seq_cst);
       if (seen == static_cast<uint32_t>(chunks)) break;

@@ -22,19 +22,31 @@ class ThreadPool {
   // Called for each chunk: fn(body, begin, end) over a sub-range of [0, n).
   using ChunkFn = void (*)(const void* body, int64_t begin, int64_t end);
 
+  // How waiting threads behave. kSpin: spin up to spin_us, then sleep. kSleep: sleep at once.
+  // kAuto: spin while the machine has no more runnable threads than CPUs (sampled from
+  // /proc/loadavg at most every kSampleIntervalNs, when a job starts), else sleep at once.
+  enum class WaitMode { kAuto, kSpin, kSleep };
+  static constexpr int64_t kSampleIntervalNs = 5'000'000;
+
   // `threads` counts the caller: threads - 1 workers are started. `spin_us`: how long an idle
   // worker (and a caller waiting for a chunk in flight) spins before it sleeps.
-  ThreadPool(int threads, int spin_us);
+  ThreadPool(int threads, int spin_us, WaitMode mode = WaitMode::kAuto);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   // The plugin's pool, started on first use: OMP_NUM_THREADS threads if set, else one per CPU the
-  // process may run on; PLINTH_CPU_SPIN_US sets the spin (default kDefaultSpinUs).
+  // process may run on; PLINTH_CPU_SPIN_US sets the spin (default kDefaultSpinUs) and
+  // PLINTH_CPU_WAIT=auto|spin|sleep the wait mode (default auto).
   static ThreadPool& instance();
   static constexpr int kDefaultSpinUs = 100;
 
   int threads() const noexcept { return threads_; }
+  // Chunks per thread a loop is cut into (PLINTH_CPU_CHUNKS, default kDefaultChunksPerThread), so
+  // that a thread the OS has descheduled holds up at most a small share of the work: the running
+  // threads take the rest.
+  int64_t chunks_per_thread() const noexcept { return chunks_per_thread_; }
+  static constexpr int kDefaultChunksPerThread = 4;
 
   // True on a pool worker, and on a caller while it runs a job: a nested parallel loop runs inline.
   static bool in_job() noexcept;
@@ -52,13 +64,21 @@ class ThreadPool {
   // Claims and runs chunks of the job whose epoch is `epoch` until none is left unclaimed.
   void work(uint32_t epoch);
   void run_chunk(int64_t index, int64_t chunks);
-  bool spin_until(const auto& ready) const;
+  void sample_load();  // under busy_
+  // Spins (pause) until ready() or for at most `budget` ns; see thread_pool.cpp.
+  bool spin_until(const auto& ready, int64_t& budget) const;
 
   const int threads_;
   const int64_t spin_ns_;
   std::vector<std::thread> workers_;
+  const WaitMode wait_mode_;
+  const int64_t chunks_per_thread_;
+  const int online_cpus_;
   std::mutex busy_;     // held by the caller of the job in progress
   uint32_t epoch_ = 0;  // last published epoch (under busy_)
+  int64_t next_sample_ns_ = 0;  // under busy_
+  // More runnable threads than CPUs at the last sample (or kSleep): waits sleep without spinning.
+  std::atomic<bool> shared_cores_{false};
 
   // The job: epoch (high 32 bits), chunk count (bits 16-31), next unclaimed chunk (bits 0-15). A
   // claim is a CAS on this word, so a worker late for a job can never claim a chunk of a newer one.
