@@ -1,46 +1,35 @@
-// OpenMP loops that never let an exception escape a parallel region (which would terminate the
-// process): the first exception is captured and rethrown on the calling thread. A template, so the
-// launch path of a small op neither allocates nor calls through std::function.
+// Parallel loops over the plugin's own thread pool (thread_pool.hpp), which never lets an exception
+// escape a worker: the first exception is captured and rethrown on the calling thread. A template, so
+// the launch path of a small op neither allocates nor calls through std::function.
 #pragma once
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
-#include <mutex>
+
+#include "thread_pool.hpp"
 
 namespace plinth::cpu {
 
-// Threads the OpenMP runtime will use (OMP_NUM_THREADS respected).
-inline int max_threads() noexcept { return std::max(1, omp_get_max_threads()); }
+// Threads the pool uses, the caller included (OMP_NUM_THREADS respected).
+inline int max_threads() noexcept { return ThreadPool::instance().threads(); }
 
-// Calls body(begin, end) over [0, n) split into at most one chunk per thread, each of at least
-// `grain` items; runs inline when there is only one chunk's work. body must be safe to run
-// concurrently on disjoint ranges.
+// Calls body(begin, end) over disjoint ranges covering [0, n), each of at least `grain` items; runs
+// inline when there is only one grain's work (a small launch never wakes the pool). body must be
+// safe to run concurrently on disjoint ranges, and its result must not depend on how [0, n) is cut.
 template <class Body>
 void parallel_for(int64_t n, int64_t grain, const Body& body) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  const int64_t chunks = std::min<int64_t>(max_threads(), (n + grain - 1) / grain);
-  if (chunks <= 1 || omp_in_parallel()) {
+  const int64_t tasks = (n + grain - 1) / grain;
+  if (tasks <= 1 || ThreadPool::in_job()) {
     body(int64_t{0}, n);
     return;
   }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static, 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = n * c / chunks;
-    const int64_t end = n * (c + 1) / chunks;
-    try {
-      body(begin, end);
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  ThreadPool& pool = ThreadPool::instance();
+  const int64_t chunks = std::min({tasks, pool.threads() * pool.chunks_per_thread(), ThreadPool::kMaxChunks});
+  pool.run(
+      n, chunks,
+      [](const void* b, int64_t begin, int64_t end) { (*static_cast<const Body*>(b))(begin, end); }, &body);
 }
 
 }  // namespace plinth::cpu
