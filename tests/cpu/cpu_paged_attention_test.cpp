@@ -215,6 +215,26 @@ TEST_P(CpuPagedAttentionTest, LongPrefillChunkSplitsIntoSeveralTasks) {
   expect_close(got, paged_reference(c, in, 0.25), 2e-5);
 }
 
+TEST_P(CpuPagedAttentionTest, HeadWidthsOffTheVectorAndTileSizes) {
+  // D = 12 and Dv = 20 leave partial vectors and padded value columns; 3 heads per kv head leave a
+  // padded row in every register tile; a block size of 5 splits key chunks at odd places.
+  PagedCase c;
+  c.seqs = {{3, 10}, {1, 37}, {2, 2}};
+  c.hq = 3;
+  c.hkv = 1;
+  c.d = 12;
+  c.dv = 20;
+  c.bs = 5;
+  c.seed = 17;
+  const PagedInputs in = make_inputs(c);
+  plinth_attention_params_t p{};
+  p.struct_size = sizeof p;
+  p.causal = 1;
+  const auto got =
+      run(PLINTH_OP_PAGED_ATTENTION, {&in.q, &in.k, &in.v, &in.table, &in.starts, &in.lens}, {in.o}, &p)[0];
+  expect_close(got, paged_reference(c, in, 1.0 / std::sqrt(12.0)), 2e-5);
+}
+
 TEST_P(CpuPagedAttentionTest, SequencesWithoutQueries) {
   PagedCase c;
   c.seqs = {{0, 0}, {0, 20}, {2, 2}};  // no queries (and no keys) next to a real one
