@@ -32,4 +32,24 @@ void parallel_for(int64_t n, int64_t grain, const Body& body) {
       [](const void* b, int64_t begin, int64_t end) { (*static_cast<const Body*>(b))(begin, end); }, &body);
 }
 
+// Calls body(i) for every i in [0, n), handing items to threads one at a time as they free up.
+// For tasks of very uneven cost (a ragged batch: one long sequence next to many short ones), where
+// parallel_for's equal ranges would leave threads idle. The pool already claims chunks from one
+// counter, so one item per chunk is all the dynamic scheduling needed. Runs inline for n <= 1.
+template <class Body>
+void parallel_for_dynamic(int64_t n, const Body& body) {
+  if (n <= 0) return;
+  if (n == 1 || max_threads() <= 1 || ThreadPool::in_job()) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  const int64_t chunks = std::min(n, ThreadPool::kMaxChunks);
+  ThreadPool::instance().run(
+      n, chunks,
+      [](const void* b, int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) (*static_cast<const Body*>(b))(i);
+      },
+      &body);
+}
+
 }  // namespace plinth::cpu
