@@ -266,6 +266,21 @@ TEST_F(VulkanPaged, WideValueRowsSpanChunks) {
   check_case(c, 80);
 }
 
+// Scores that grow with the key position, so every 64-key tile raises the running max and the
+// accumulators must be rescaled (random data raises it in only some heads).
+TEST_F(VulkanPaged, LaterTilesRaiseTheMax) {
+  std::vector<int> blocks(19);
+  for (int b = 0; b < 19; ++b) blocks[b] = 18 - b;  // reversed order
+  PagedCase c{2, 1, 4, 4, 8, 19, {{2, 150, blocks}}, true, PLINTH_DTYPE_F32};
+  std::vector<float> q(2 * c.Hq * c.D, 1.0f);
+  std::vector<float> k(int64_t(c.NB) * c.BS * c.D);
+  for (int j = 0; j < 150; ++j)
+    for (int d = 0; d < c.D; ++d)
+      k[(int64_t(blocks[j / c.BS]) * c.BS + j % c.BS) * c.D + d] = float(j) / 50.0f;
+  auto v = random_floats(int64_t(c.NB) * c.BS * c.Dv, 84);
+  expect_near_all(run_case(c, q, k, v), reference(c, q, k, v), 2e-5f);
+}
+
 // f16 queries and a bf16 output with padded row strides: the float dtypes and strides any op accepts.
 TEST_F(VulkanPaged, HalfQueriesStridedOutput) {
   PagedCase c{4, 2, 8, 8, 4, 4, {{2, 6, {3, 1}}, {1, 3, {0}}}, true, PLINTH_DTYPE_F32};
