@@ -312,6 +312,47 @@ TEST_F(VulkanPaged, HalfQueriesStridedOutput) {
       EXPECT_NEAR(sdk::bf16_to_f32(got[t * opitch + e]), want[t * c.Hq * c.Dv + e], 8e-3) << t << " " << e;
 }
 
+// The engine's decode step: set_rows writes the new tokens' k and v into f16 caches viewed as
+// [NB * BS, Hkv * D] slot rows, and paged_attention reads them back in the same stream.
+TEST_F(VulkanPaged, SetRowsThenAttendInOneStream) {
+  PagedCase c{4, 2, 8, 8, 4, 4, {{1, 6, {2, 0}}, {2, 3, {3}}}, true, PLINTH_DTYPE_F16};
+  const int64_t slots = int64_t(c.NB) * c.BS, width = int64_t(c.Hkv) * c.D, T = 3;
+  auto k = round_to(PLINTH_DTYPE_F16, random_floats(slots * width, 85));
+  auto v = round_to(PLINTH_DTYPE_F16, random_floats(slots * width, 86));
+  // New tokens: sequence 0 position 5 (block 0, slot 1), sequence 1 positions 1, 2 (block 3).
+  const std::vector<int32_t> new_slots = {0 * 4 + 1, 3 * 4 + 1, 3 * 4 + 2};
+  auto knew = round_to(PLINTH_DTYPE_F16, random_floats(T * width, 87));
+  auto vnew = round_to(PLINTH_DTYPE_F16, random_floats(T * width, 88));
+  auto q = random_floats(T * c.Hq * c.D, 89);
+  std::vector<int32_t> table = block_table(c), starts = query_starts(c), lens = {6, 3};
+  plinth_buffer_t bk = upload(to_f16(k)), bv = upload(to_f16(v)), bkn = upload(knew), bvn = upload(vnew),
+                  bi = upload(new_slots), bq = upload(q), bt = upload(table), bs = upload(starts),
+                  bl = upload(lens), bo = alloc(T * c.Hq * c.Dv * 4);
+  auto krows = tensor(bk, PLINTH_DTYPE_F16, {slots, width});
+  auto vrows = tensor(bv, PLINTH_DTYPE_F16, {slots, width});
+  auto tkn = tensor(bkn, PLINTH_DTYPE_F32, {T, width});
+  auto tvn = tensor(bvn, PLINTH_DTYPE_F32, {T, width});
+  auto ti = tensor(bi, PLINTH_DTYPE_I32, {T});
+  run(PLINTH_OP_SET_ROWS, {&tkn, &ti}, {&krows});
+  run(PLINTH_OP_SET_ROWS, {&tvn, &ti}, {&vrows});
+  auto tq = tensor(bq, PLINTH_DTYPE_F32, {T, c.Hq, c.D});
+  auto tk = tensor(bk, PLINTH_DTYPE_F16, {c.NB, c.BS, c.Hkv, c.D});
+  auto tv = tensor(bv, PLINTH_DTYPE_F16, {c.NB, c.BS, c.Hkv, c.Dv});
+  auto tt = tensor(bt, PLINTH_DTYPE_I32, {2, max_blocks(c)});
+  auto ts = tensor(bs, PLINTH_DTYPE_I32, {3});
+  auto tl = tensor(bl, PLINTH_DTYPE_I32, {2});
+  auto to = tensor(bo, PLINTH_DTYPE_F32, {T, c.Hq, c.Dv});
+  plinth_attention_params_t p{};
+  p.struct_size = sizeof p;
+  p.causal = 1;
+  run(PLINTH_OP_PAGED_ATTENTION, {&tq, &tk, &tv, &tt, &ts, &tl}, {&to}, &p);
+  for (int64_t i = 0; i < T; ++i) {
+    std::copy_n(knew.begin() + i * width, width, k.begin() + new_slots[i] * width);
+    std::copy_n(vnew.begin() + i * width, width, v.begin() + new_slots[i] * width);
+  }
+  expect_near_all(download<float>(bo, T * c.Hq * c.Dv), reference(c, q, k, v), 2e-5f);
+}
+
 // Each data-dependent error is reported from the stream, once, naming the bad input; the block ids
 // are far outside the exactly sized caches, so a read through them would fault or read garbage.
 TEST_F(VulkanPaged, DataErrorsAreReported) {
