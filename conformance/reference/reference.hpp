@@ -1,6 +1,6 @@
-// Reference kernels for every op of catalogue v1 (plinth/ops.h): plain C++ over dense row-major
-// double tensors, accumulating in double. They are the oracle the CTS compares plugins against, so
-// they favour the most literal reading of the semantics over speed.
+// Reference kernels for every op of the catalogue (plinth/ops.h: v1 and the ABI 1.2 ops): plain C++ over
+// dense row-major double tensors, accumulating in double. They are the oracle the CTS compares plugins
+// against, so they favour the most literal reading of the semantics over speed.
 #pragma once
 
 #include <cstdint>
@@ -46,5 +46,17 @@ Tensor l2_normalize(const Tensor& x, double eps);
 // Returns {values, indices}.
 std::pair<Tensor, Tensor> top_k(const Tensor& x, int k);
 Tensor argmax(const Tensor& x);
+
+// ---- ABI 1.2: the paged KV cache ----
+// dst [R, W] with rows indices[i] replaced by src [N, W] row i (dst is read: other rows are kept).
+// Throws std::invalid_argument for an index outside [0, R).
+Tensor set_rows(const Tensor& dst, const Tensor& src, const std::vector<int64_t>& indices);
+// q [T, Hq, D], k_cache [NB, BS, Hkv, D], v_cache [NB, BS, Hkv, Dv], block_table [S, MB],
+// query_start [S + 1], context_lens [S] -> o [T, Hq, Dv]. Throws std::invalid_argument for the
+// data-dependent errors of plinth/ops.h (block id outside [0, NB) among the blocks of [0, L_s),
+// L_s < n_s, L_s > MB * BS, query_start not 0 .. T and non-decreasing).
+Tensor paged_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                       const Tensor& block_table, const Tensor& query_start, const Tensor& context_lens,
+                       double scale, bool causal);
 
 }  // namespace plinth::cts::ref

@@ -172,7 +172,7 @@ struct SuiteDef {
 std::vector<SuiteDef> build_suites(Level level);
 
 // Suite builders (one file each).
-SuiteDef abi_suite();
+SuiteDef abi_suite(Level level);
 SuiteDef device_suite();
 SuiteDef multi_device_suite();
 SuiteDef memory_suite();

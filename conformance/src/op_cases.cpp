@@ -431,6 +431,169 @@ OpVariant get_rows_variant(plinth_dtype_t table_dt) {
   return v;
 }
 
+// ---- the paged KV cache (ABI 1.2) ----------------------------------------------------------------
+
+// dst's dtype names the variant; its rows start with generated values the op must keep, except the
+// N rows it replaces (distinct indices, in random order).
+OpVariant set_rows_variant(plinth_dtype_t dst_dt) {
+  auto v =
+      variant("set_rows", PLINTH_OP_SET_ROWS, ref::dtype_label(dst_dt), false, dst_dt == PLINTH_DTYPE_F32);
+  v.cases = [dst_dt](std::mt19937_64&) {
+    struct S {
+      int64_t rows, w, n;
+      Layout dst_layout = Layout::kContiguous;
+      plinth_dtype_t src = PLINTH_DTYPE_F32;
+      Layout src_layout = Layout::kContiguous;
+    };
+    const std::vector<S> shapes = {
+        {10, 7, 5},
+        {64, 33, 13, Layout::kPadded},
+        {20, 64, 20},  // every row replaced, in a shuffled order
+        {1, 1, 1},
+        {5, 8, 0},
+        {12, 17, 4, Layout::kGapped, PLINTH_DTYPE_F32, Layout::kPadded},
+        {48, 192, 3, Layout::kContiguous, PLINTH_DTYPE_F16},  // a KV cache of 3 kv heads of D = 64
+        {9, 40, 2, Layout::kPadded, PLINTH_DTYPE_BF16, Layout::kGapped},
+    };
+    std::vector<OpCase> cases;
+    for (const auto& s : shapes) {
+      OpCase oc;
+      oc.label = "dst " + shape_text({s.rows, s.w}) + layout_tag(s.dst_layout) + " src " +
+                 ref::dtype_label(s.src) + " " + shape_text({s.n, s.w}) + layout_tag(s.src_layout);
+      Arg idx = arg(PLINTH_DTYPE_I32, {s.n});
+      idx.gen = Gen::kDistinct;
+      idx.a = 0;
+      idx.b = static_cast<double>(s.rows - 1);
+      oc.inputs = {arg(s.src, {s.n, s.w}, s.src_layout), idx};
+      oc.outputs = {arg(dst_dt, {s.rows, s.w}, s.dst_layout)};
+      oc.output_read = true;
+      oc.reference = [](const std::vector<const Tensor*>& in) {
+        std::vector<int64_t> indices;
+        for (double x : in[1]->data) indices.push_back(static_cast<int64_t>(x));
+        return std::vector<Tensor>{ref::set_rows(*in[2], *in[0], indices)};
+      };
+      oc.tolerance = {op_tolerance(PLINTH_OP_SET_ROWS, dst_dt)};
+      cases.push_back(std::move(oc));
+    }
+    return cases;
+  };
+  return v;
+}
+
+// One ragged batch of a paged-attention case: (query rows n_s, context length L_s) per sequence.
+struct PagedShape {
+  std::vector<std::pair<int64_t, int64_t>> seqs;
+  int64_t hq, hkv, d, dv, bs;
+  bool causal = true;
+  float scale = 0.0f;
+  int64_t shared = 0;  // sequences after the first reuse its first `shared` blocks (a common prefix)
+  Layout cache_layout = Layout::kContiguous;
+};
+
+// The index tensors of a case: block ids shuffled so sequences' blocks are neither contiguous nor
+// in order, two spare blocks no sequence may read, and table entries past a sequence's blocks set
+// to -1 or a huge id (never read).
+struct PagedIndices {
+  std::vector<double> table, starts, lens;
+  int64_t t = 0, nb = 0, mb = 0;
+};
+
+PagedIndices paged_indices(const PagedShape& s, std::mt19937_64& rng) {
+  PagedIndices out;
+  int64_t own = 0;
+  for (std::size_t i = 0; i < s.seqs.size(); ++i) {
+    const int64_t blocks = (s.seqs[i].second + s.bs - 1) / s.bs;
+    out.mb = std::max(out.mb, blocks + 1);
+    own += i > 0 ? std::max<int64_t>(0, blocks - s.shared) : blocks;
+  }
+  out.nb = own + 2;
+  std::vector<double> ids(static_cast<std::size_t>(out.nb));
+  for (int64_t i = 0; i < out.nb; ++i) ids[static_cast<std::size_t>(i)] = static_cast<double>(i);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  std::size_t next = 0;
+  out.starts.push_back(0);
+  for (std::size_t i = 0; i < s.seqs.size(); ++i) {
+    const auto [n, len] = s.seqs[i];
+    const int64_t blocks = (len + s.bs - 1) / s.bs;
+    for (int64_t m = 0; m < out.mb; ++m) {
+      double id = m % 2 == 0 ? -1.0 : 2147483647.0;
+      if (m < blocks) id = i > 0 && m < s.shared ? out.table[static_cast<std::size_t>(m)] : ids[next++];
+      out.table.push_back(id);
+    }
+    out.t += n;
+    out.starts.push_back(static_cast<double>(out.t));
+    out.lens.push_back(static_cast<double>(len));
+  }
+  return out;
+}
+
+Arg fixed_i32(Shape shape, std::vector<double> values) {
+  Arg a = arg(PLINTH_DTYPE_I32, std::move(shape));
+  a.gen = Gen::kFixed;
+  a.values = std::move(values);
+  return a;
+}
+
+// q and o are f32; the cache dtype names the variant (the KV cache is what serving engines keep in
+// half precision).
+OpVariant paged_attention_variant(plinth_dtype_t cache_dt) {
+  auto v = variant("paged_attention", PLINTH_OP_PAGED_ATTENTION, ref::dtype_label(cache_dt), false,
+                   cache_dt == PLINTH_DTYPE_F32);
+  v.cases = [cache_dt](std::mt19937_64& rng) {
+    const std::vector<PagedShape> shapes = {
+        {{{1, 1}}, 1, 1, 8, 8, 4},
+        // Decode steps of a batch: GQA 4, contexts from 1 token to several blocks, a partial last block.
+        {{{1, 37}, {1, 1}, {1, 64}, {1, 16}}, 4, 1, 16, 16, 16},
+        // Prefill chunks with earlier context next to a first prefill and a decode step; GQA 8, Dv != D.
+        {{{5, 40}, {7, 7}, {1, 3}}, 8, 1, 32, 16, 8},
+        {{{5, 40}, {7, 7}, {1, 3}}, 2, 2, 16, 16, 8, false},
+        // Shared prefix blocks, an explicit scale, and a sequence with no queries this step.
+        {{{2, 20}, {1, 21}, {0, 9}, {3, 19}}, 6, 3, 16, 16, 8, true, 0.3f, 2},
+        // The small model's decode shape (9 query heads over 3 kv heads, D = 64), padded caches.
+        {{{1, 300}, {1, 1}, {1, 129}}, 9, 3, 64, 64, 16, true, 0.0f, 0, Layout::kPadded},
+        // A long prefill chunk (many query rows of one sequence), causal and not.
+        {{{40, 150}, {1, 2}}, 2, 1, 16, 16, 32},
+        {{{40, 150}, {1, 2}}, 4, 2, 8, 8, 32, false},
+        // No query rows at all.
+        {{{0, 0}, {0, 5}}, 2, 1, 8, 8, 4},
+    };
+    std::vector<OpCase> cases;
+    for (const auto& s : shapes) {
+      const PagedIndices ix = paged_indices(s, rng);
+      const auto sc = static_cast<int64_t>(s.seqs.size());
+      auto p = params_of<plinth_attention_params_t>();
+      p.causal = s.causal;
+      p.scale = s.scale;
+      OpCase oc;
+      oc.inputs = {arg(PLINTH_DTYPE_F32, {ix.t, s.hq, s.d}),
+                   arg(cache_dt, {ix.nb, s.bs, s.hkv, s.d}, s.cache_layout),
+                   arg(cache_dt, {ix.nb, s.bs, s.hkv, s.dv}, s.cache_layout),
+                   fixed_i32({sc, ix.mb}, ix.table),
+                   fixed_i32({sc + 1}, ix.starts),
+                   fixed_i32({sc}, ix.lens)};
+      oc.outputs = {arg(PLINTH_DTYPE_F32, {ix.t, s.hq, s.dv})};
+      oc.params = params_bytes(p);
+      std::string seqs;
+      for (const auto& [n, len] : s.seqs) seqs += "(" + std::to_string(n) + "," + std::to_string(len) + ")";
+      oc.label = "seqs (n,L) " + seqs + " Hq " + std::to_string(s.hq) + " Hkv " + std::to_string(s.hkv) +
+                 " D " + std::to_string(s.d) + " Dv " + std::to_string(s.dv) + " BS " + std::to_string(s.bs) +
+                 layout_tag(s.cache_layout) + (s.causal ? " causal" : "") +
+                 (s.scale != 0.0f ? " scale " + num(s.scale) : "") +
+                 (s.shared ? " " + std::to_string(s.shared) + " shared blocks" : "");
+      const bool causal = s.causal;
+      const double scale = s.scale;
+      oc.reference = [=](const std::vector<const Tensor*>& in) {
+        return std::vector<Tensor>{
+            ref::paged_attention(*in[0], *in[1], *in[2], *in[3], *in[4], *in[5], scale, causal)};
+      };
+      oc.tolerance = {op_tolerance(PLINTH_OP_PAGED_ATTENTION, cache_dt)};
+      cases.push_back(std::move(oc));
+    }
+    return cases;
+  };
+  return v;
+}
+
 // ---- normalizations ------------------------------------------------------------------------------
 
 OpVariant norm_variant(const char* name, plinth_op_t op, plinth_dtype_t dt) {
@@ -790,6 +953,10 @@ double op_tolerance(plinth_op_t op, plinth_dtype_t dtype) {
       return kExact;
     case PLINTH_OP_GET_ROWS:
       return ref::dtype_is_quantized(dtype) ? 1e-10 : kExact;
+    case PLINTH_OP_SET_ROWS: return kExact;  // a conversion, rounded to nearest even like the reference's
+    case PLINTH_OP_PAGED_ATTENTION:
+      // q and o are f32 and a half-precision cache converts exactly: every variant computes in f32.
+      return dtype == PLINTH_DTYPE_F32 ? 1e-8 : 1e-7;
     default:
       break;
   }
@@ -838,6 +1005,12 @@ std::vector<OpVariant> op_variants(Level level) {
   }
   for (auto q : {PLINTH_DTYPE_Q8_0, PLINTH_DTYPE_Q4_0, PLINTH_DTYPE_Q4_1}) out.push_back(matmul_quant_variant(q));
   for (auto dt : {f32, f16, bf16, PLINTH_DTYPE_Q8_0, PLINTH_DTYPE_Q4_0, PLINTH_DTYPE_Q4_1}) out.push_back(get_rows_variant(dt));
+  if (level_includes(level, Level::kInference2)) {
+    for (auto dt : {f32, f16, bf16}) {
+      out.push_back(set_rows_variant(dt));
+      out.push_back(paged_attention_variant(dt));
+    }
+  }
   // Group each op's variants together, in catalogue order.
   std::stable_sort(out.begin(), out.end(), [](const OpVariant& a, const OpVariant& b) { return a.op < b.op; });
   return out;

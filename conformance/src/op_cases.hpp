@@ -23,13 +23,15 @@ enum class Layout {
 };
 
 enum class Gen {
-  kNormal,     // normal(mean = a, stddev = b)
-  kUniform,    // uniform [a, b)
-  kInt,        // integers uniform in [a, b]
-  kMask,       // additive mask: 0 mostly, some -inf, some small negatives
-  kKeep,       // 0/1 keep flags, mostly 1
-  kTies,       // small integers (many ties) times b
-  kWithNaN,    // normal with a few NaNs
+  kNormal,    // normal(mean = a, stddev = b)
+  kUniform,   // uniform [a, b)
+  kInt,       // integers uniform in [a, b]
+  kMask,      // additive mask: 0 mostly, some -inf, some small negatives
+  kKeep,      // 0/1 keep flags, mostly 1
+  kTies,      // small integers (many ties) times b
+  kWithNaN,   // normal with a few NaNs
+  kDistinct,  // distinct integers drawn uniformly from [a, b] (needs b - a + 1 >= numel)
+  kFixed,     // exactly Arg::values (index tensors whose entries must agree with each other)
 };
 
 struct Arg {
@@ -39,6 +41,7 @@ struct Arg {
   uint32_t zero_stride_mask = 0;  // bit k: dims[k] has stride 0 (values constant along it)
   Gen gen = Gen::kNormal;
   double a = 0.0, b = 1.0;
+  std::vector<double> values;  // Gen::kFixed: the logical values, row-major
 };
 
 using RefFn = std::function<std::vector<ref::Tensor>(const std::vector<const ref::Tensor*>& inputs)>;
@@ -56,6 +59,9 @@ struct OpCase {
   // Outputs whose RMS is below `floor` are judged on absolute error at this scale (NMSE and the
   // per-element bound), so round-off of near-zero results does not count as a relative error.
   double floor = 1e-3;
+  // Output 0 is read as well as written (SET_ROWS' dst): its elements start with values generated
+  // from its Arg, which the reference receives as one more input after the case's inputs.
+  bool output_read = false;
 };
 
 struct OpVariant {

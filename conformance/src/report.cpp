@@ -12,10 +12,18 @@ namespace plinth::cts {
 std::optional<Level> parse_level(std::string_view text) {
   if (text == "core") return Level::kCore;
   if (text == "inference-1" || text == "inference1") return Level::kInference1;
+  if (text == "inference-2" || text == "inference2") return Level::kInference2;
   return std::nullopt;
 }
 
-const char* level_name(Level level) noexcept { return level == Level::kCore ? "core" : "inference-1"; }
+const char* level_name(Level level) noexcept {
+  switch (level) {
+    case Level::kCore: return "core";
+    case Level::kInference1: return "inference-1";
+    case Level::kInference2: return "inference-2";
+  }
+  return "?";
+}
 
 const char* status_name(TestStatus status) noexcept {
   switch (status) {

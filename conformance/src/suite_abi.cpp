@@ -336,7 +336,21 @@ void reinitialize(TestEnv& env) {
 
 }  // namespace
 
-SuiteDef abi_suite() {
+// The level's ops exist only from an ABI minor on: a plugin of an older minor cannot be certified at
+// it, whatever it does with the ops' ids.
+void level_version(TestEnv& env) {
+  const auto host = current_host();
+  Initialized p(env.init, &host, "current host services");
+  const uint32_t need = level_abi_minor(env.level());
+  if (p.api().abi_minor < need) {
+    fail(std::string("level ") + level_name(env.level()) + " needs a plugin of ABI 1." +
+         std::to_string(need) +
+         " or newer (its ops SET_ROWS and PAGED_ATTENTION are new in 1.2), but the plugin implements ABI 1." +
+         std::to_string(p.api().abi_minor));
+  }
+}
+
+SuiteDef abi_suite(Level level) {
   SuiteDef s{"abi", false, {}};
   s.tests = {
       {"abi.init_current", "", init_current},
@@ -350,6 +364,7 @@ SuiteDef abi_suite() {
       {"abi.last_error_per_thread", "", last_error_per_thread},
       {"abi.reinitialize", "", reinitialize},
   };
+  if (level_abi_minor(level) > 0) s.tests.push_back({"abi.level_version", "", level_version});
   return s;
 }
 

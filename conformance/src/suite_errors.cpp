@@ -110,7 +110,7 @@ void bad_arity(TestEnv& env) {
   c.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
   c.outs.clear();
   sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT}, "COPY with no output");
-  if (env.level() == Level::kInference1) {
+  if (level_includes(env.level(), Level::kInference1)) {
     Call add;
     add.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {16})};
     add.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {16})};
@@ -145,7 +145,7 @@ void bad_shape(TestEnv& env) {
   c.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
   c.ins[0].dtype = 99;
   sc.expect_rejected(PLINTH_OP_COPY, c, {PLINTH_ERROR_INVALID_ARGUMENT, PLINTH_ERROR_UNSUPPORTED}, "COPY from dtype 99");
-  if (env.level() == Level::kInference1) {
+  if (level_includes(env.level(), Level::kInference1)) {
     Call add;
     add.ins = {tensor(PLINTH_DTYPE_F32, sc.a.get(), {3, 4}), tensor(PLINTH_DTYPE_F32, sc.b.get(), {5, 4})};
     add.outs = {tensor(PLINTH_DTYPE_F32, sc.out.get(), {3, 4})};
@@ -339,6 +339,122 @@ void bad_indices(TestEnv& env) {
   expect(PLINTH_OP_ATTENTION, at, {5, 6}, "ATTENTION with kv_lens 6 > Skv 5");
   expect(PLINTH_OP_ATTENTION, at, {-1, 5}, "ATTENTION with kv_lens -1");
   if (checked == 0) throw Skipped("needs GET_ROWS or ATTENTION f32, which the plugin does not support");
+}
+
+// The ABI 1.2 ops' data-dependent errors: out-of-range SET_ROWS indices and PAGED_ATTENTION block
+// ids, lengths and query starts. Each must be reported (from op_launch or the next synchronize) with
+// a message, leave every input and every byte of the output buffer outside the output tensor as it
+// was (the output's own elements are undefined then), and leave the plugin working.
+void bad_paged_indices(TestEnv& env) {
+  const auto& s = env.s();
+  const auto& api = s.api();
+  constexpr uint64_t kSize = 4096, kOut = 256;  // the output tensor starts kOut bytes into its buffer
+  DeviceBuffer src = s.alloc(kSize), cache = s.alloc(kSize), ints = s.alloc(256), out = s.alloc(kSize);
+  std::vector<std::byte> src_img = pattern_bytes(kSize, 5), cache_img = pattern_bytes(kSize, 6);
+  for (uint64_t i = 0; i < kSize; i += 4) {  // small finite floats
+    const float a = 0.01f * static_cast<float>(i % 97), b = 0.5f - 0.001f * static_cast<float>(i % 61);
+    std::memcpy(src_img.data() + i, &a, 4);
+    std::memcpy(cache_img.data() + i, &b, 4);
+  }
+  const std::vector<std::byte> out_img = pattern_bytes(kSize, 7);
+  s.upload(src, 0, src_img);
+  s.upload(cache, 0, cache_img);
+  int checked = 0;
+  // Runs `call` with the given I32 arrays at offsets 0, 64 and 128 of `ints`; the output spans
+  // [kOut, kOut + out_bytes) of `out`.
+  auto expect = [&](plinth_op_t op, Call& call, const std::vector<std::vector<int32_t>>& arrays,
+                    uint64_t out_bytes, const std::string& what) {
+    auto query = call.get(op);
+    uint32_t supported = 0;
+    s.check(api.op_supports(s.device(), &query, &supported), "op_supports for " + what);
+    if (supported == 0) return;
+    ++checked;
+    for (std::size_t k = 0; k < arrays.size(); ++k)
+      s.upload(ints, 64 * k, std::as_bytes(std::span(arrays[k])));
+    s.upload(out, 0, out_img);
+    const auto c = call.get(op);
+    const plinth_status_t launched = api.op_launch(s.stream(), &c);
+    const std::string message = s.last_error();
+    const plinth_status_t sync = api.stream_synchronize(s.stream());
+    if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
+      if (message.empty())
+        fail(what + ": op_launch returned INVALID_ARGUMENT with an empty last_error_message");
+      if (sync != PLINTH_OK)
+        fail(what + ": op_launch rejected the call, yet stream_synchronize then returned " +
+             status_text(sync));
+    } else {
+      if (launched != PLINTH_OK)
+        fail(what + ": op_launch returned " + status_text(launched) +
+             ", want INVALID_ARGUMENT (or OK and the error at synchronize)");
+      if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
+        fail(what + ": accepted: op_launch and stream_synchronize returned " + status_text(launched) +
+             " and " + status_text(sync) + ", want INVALID_ARGUMENT from one of them");
+      if (s.last_error().empty())
+        fail(what + ": stream_synchronize returned the error with an empty last_error_message");
+      s.check(api.stream_synchronize(s.stream()),
+              what + ": a second stream_synchronize (the error is not sticky)");
+    }
+    const auto after = s.download(out, 0, kSize);
+    for (uint64_t i = 0; i < kSize; ++i) {
+      if ((i < kOut || i >= kOut + out_bytes) && after[i] != out_img[i]) {
+        fail(what + ": byte " + std::to_string(i) +
+             " of the output buffer, outside the output tensor, was written");
+      }
+    }
+    if (s.download(src, 0, kSize) != src_img || s.download(cache, 0, kSize) != cache_img)
+      fail(what + ": an input buffer was written");
+  };
+
+  Call sr;  // SET_ROWS src [3, 8] -> dst [4, 8]
+  sr.ins = {tensor(PLINTH_DTYPE_F32, src.get(), {3, 8}), tensor(PLINTH_DTYPE_I32, ints.get(), {3})};
+  sr.outs = {tensor(PLINTH_DTYPE_F32, out.get(), {4, 8}, kOut)};
+  expect(PLINTH_OP_SET_ROWS, sr, {{0, 4, 1}}, 4 * 8 * 4, "SET_ROWS with index 4 into 4 rows");
+  expect(PLINTH_OP_SET_ROWS, sr, {{-1, 0, 1}}, 4 * 8 * 4, "SET_ROWS with index -1");
+  expect(PLINTH_OP_SET_ROWS, sr, {{0, 1, 2147483647}}, 4 * 8 * 4, "SET_ROWS with index 2^31-1");
+
+  // PAGED_ATTENTION: T = 2 query rows of 2 heads, NB = 3 blocks of BS = 4 slots, S = 2 sequences of
+  // at most MB = 2 blocks. Valid: table {{0, 1}, {2, -1}}, query_start {0, 1, 2}, context_lens {6, 3}.
+  Call pa;
+  pa.ins = {tensor(PLINTH_DTYPE_F32, src.get(), {2, 2, 8}),
+            tensor(PLINTH_DTYPE_F32, cache.get(), {3, 4, 1, 8}),
+            tensor(PLINTH_DTYPE_F32, cache.get(), {3, 4, 1, 8}, 1024),
+            tensor(PLINTH_DTYPE_I32, ints.get(), {2, 2}),
+            tensor(PLINTH_DTYPE_I32, ints.get(), {3}, 64),
+            tensor(PLINTH_DTYPE_I32, ints.get(), {2}, 128)};
+  pa.outs = {tensor(PLINTH_DTYPE_F32, out.get(), {2, 2, 8}, kOut)};
+  auto ap = sized<plinth_attention_params_t>();
+  ap.causal = 1;
+  pa.params = &ap;
+  const uint64_t o_bytes = 2 * 2 * 8 * 4;
+  const std::vector<int32_t> table{0, 1, 2, -1}, starts{0, 1, 2}, lens{6, 3};
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {{0, 3, 2, -1}, starts, lens}, o_bytes,
+         "PAGED_ATTENTION with block id NB = 3");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {{0, 1, -5, -1}, starts, lens}, o_bytes,
+         "PAGED_ATTENTION with block id -5");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {table, starts, {6, 0}}, o_bytes,
+         "PAGED_ATTENTION with context_lens 0 below the sequence's 1 query");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {table, starts, {9, 3}}, o_bytes,
+         "PAGED_ATTENTION with context_lens 9 > MB * BS = 8");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {table, {1, 1, 2}, lens}, o_bytes,
+         "PAGED_ATTENTION with query_start[0] = 1");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {table, {0, 5, 2}, lens}, o_bytes,
+         "PAGED_ATTENTION with query_start decreasing past T");
+  expect(PLINTH_OP_PAGED_ATTENTION, pa, {table, {0, 1, 3}, lens}, o_bytes,
+         "PAGED_ATTENTION with query_start[S] = 3 != T = 2");
+  if (checked == 0) throw Skipped("needs SET_ROWS or PAGED_ATTENTION f32, which the plugin does not support");
+  // The plugin still computes after the errors: a valid call succeeds.
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::vector<int32_t>& a = k == 0 ? table : k == 1 ? starts : lens;
+    s.upload(ints, 64 * k, std::as_bytes(std::span(a)));
+  }
+  auto query = pa.get(PLINTH_OP_PAGED_ATTENTION);
+  uint32_t supported = 0;
+  s.check(api.op_supports(s.device(), &query, &supported), "op_supports for a valid PAGED_ATTENTION");
+  if (supported != 0) {
+    const auto c = pa.get(PLINTH_OP_PAGED_ATTENTION);
+    s.check(api.op_launch(s.stream(), &c), "a valid PAGED_ATTENTION after the errors");
+    s.sync();
+  }
 }
 
 void tensor_outside_buffer(TestEnv& env) {
@@ -555,8 +671,11 @@ SuiteDef errors_suite(Level level) {
       {"errors.unknown_op", "", unknown_op},   {"errors.null_arguments", "", null_arguments},
       {"errors.async_error", "", async_error}, {"errors.extension_ops", "", extension_ops},
   };
-  if (level == Level::kInference1) s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
-  if (level == Level::kInference1) s.tests.push_back({"errors.bad_indices", "", bad_indices});
+  if (level_includes(level, Level::kInference1))
+    s.tests.push_back({"errors.bad_op_params", "", bad_op_params});
+  if (level_includes(level, Level::kInference1)) s.tests.push_back({"errors.bad_indices", "", bad_indices});
+  if (level_includes(level, Level::kInference2))
+    s.tests.push_back({"errors.bad_paged_indices", "", bad_paged_indices});
   return s;
 }
 

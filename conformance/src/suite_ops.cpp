@@ -85,8 +85,20 @@ void generate(const PlacedTensor& p, std::mt19937_64& rng, ref::Tensor& values, 
       case Gen::kKeep: v = unit(rng) < a.a ? 1.0 : 0.0; break;
       case Gen::kTies: v = std::floor(unit(rng) * 7) - 3; break;
       case Gen::kWithNaN: v = unit(rng) < 0.1 ? std::numeric_limits<double>::quiet_NaN() : normal(rng); break;
+      case Gen::kDistinct: break;  // drawn below, all at once
+      case Gen::kFixed: v = a.values[static_cast<std::size_t>(i)]; break;
     }
     values.data[static_cast<std::size_t>(i)] = ref::round_to_dtype(v, a.dtype);
+  }
+  if (a.gen == Gen::kDistinct) {
+    // A partial Fisher-Yates shuffle of [a, b]: the first n entries are distinct and uniform.
+    std::vector<double> pool;
+    for (double x = a.a; x <= a.b; x += 1.0) pool.push_back(x);
+    for (int64_t i = 0; i < n; ++i) {
+      std::uniform_int_distribution<std::size_t> pick(static_cast<std::size_t>(i), pool.size() - 1);
+      std::swap(pool[static_cast<std::size_t>(i)], pool[pick(rng)]);
+      values.data[static_cast<std::size_t>(i)] = pool[static_cast<std::size_t>(i)];
+    }
   }
   // Dims with stride 0 hold one value along them.
   if (a.zero_stride_mask != 0) {
@@ -261,6 +273,7 @@ CaseOutcome run_case(TestEnv& env, const OpVariant& v, const OpCase& c, const st
   }
   // Outputs, each inside a guard pattern (or, in place, the input's own bytes).
   std::vector<std::vector<std::byte>> out_images(outs.size());
+  ref::Tensor initial_output;  // output 0's starting values when the op reads it
   std::vector<DeviceBuffer> out_buffers(outs.size());
   std::vector<plinth_buffer_t> out_handles(outs.size(), nullptr);
   for (std::size_t i = 0; i < outs.size(); ++i) {
@@ -270,6 +283,15 @@ CaseOutcome run_case(TestEnv& env, const OpVariant& v, const OpCase& c, const st
       continue;
     }
     out_images[i] = guard_image(outs[i].buffer_size);
+    if (i == 0 && c.output_read) {
+      // Elements get generated values; the bytes around and between them keep the guard pattern.
+      std::vector<std::byte> generated;
+      generate(outs[0], env.rng, initial_output, generated);
+      const auto mask = outs[0].element_mask();
+      for (std::size_t b = 0; b < generated.size(); ++b) {
+        if (mask[b]) out_images[0][b] = generated[b];
+      }
+    }
     out_buffers[i] = s.alloc(outs[i].buffer_size);
     s.upload(out_buffers[i], 0, out_images[i]);
     out_handles[i] = out_buffers[i].get();
@@ -283,6 +305,7 @@ CaseOutcome run_case(TestEnv& env, const OpVariant& v, const OpCase& c, const st
   // Reference on the exact input values.
   std::vector<const ref::Tensor*> ref_in;
   for (std::size_t i = 0; i < ins.size(); ++i) ref_in.push_back(ins[i] ? &in_values[i] : nullptr);
+  if (c.output_read) ref_in.push_back(&initial_output);
   std::vector<ref::Tensor> want = c.reference(ref_in);
   for (std::size_t o = 0; o < outs.size(); ++o) {
     const std::string which = outs.size() > 1 ? " output " + std::to_string(o) : "";
@@ -314,6 +337,14 @@ CaseOutcome run_case(TestEnv& env, const OpVariant& v, const OpCase& c, const st
 }
 
 void run_variant(TestEnv& env, const OpVariant& v) {
+  // An op newer than the plugin's ABI minor is unknown to it: say so rather than report its answer.
+  if (const uint32_t minor = env.s().api().abi_minor; v.op >= PLINTH_OP_COUNT_OF_MINOR(minor)) {
+    const std::string why =
+        "op " + v.op_name + " is new in ABI 1.2 and the plugin implements ABI 1." + std::to_string(minor);
+    if (v.required)
+      fail(why + ": " + v.variant + " " + v.op_name + " is required at level " + level_name(env.level()));
+    throw Unsupported(why);
+  }
   const auto cases = v.cases(env.rng);
   std::size_t declined = 0, failed = 0;
   std::string first_failure, first_declined;

@@ -108,13 +108,14 @@ void matmul_throughput(TestEnv& env) {
 SuiteDef perf_suite(Level level) {
   SuiteDef s{"perf", true, {}};
   s.tests = {{"perf.copy_bandwidth", "", copy_bandwidth}, {"perf.launch_latency", "", launch_latency}};
-  if (level == Level::kInference1) s.tests.push_back({"perf.matmul_throughput", "", matmul_throughput});
+  if (level_includes(level, Level::kInference1))
+    s.tests.push_back({"perf.matmul_throughput", "", matmul_throughput});
   return s;
 }
 
 std::vector<SuiteDef> build_suites(Level level) {
-  return {abi_suite(),    device_suite(), multi_device_suite(), memory_suite(),      streams_suite(),
-          stress_suite(), lost_suite(),   ops_suite(level),     errors_suite(level), perf_suite(level)};
+  return {abi_suite(level), device_suite(), multi_device_suite(), memory_suite(),      streams_suite(),
+          stress_suite(),   lost_suite(),   ops_suite(level),     errors_suite(level), perf_suite(level)};
 }
 
 }  // namespace plinth::cts

@@ -139,7 +139,9 @@ TEST(CtsPluginResolution, NamesAndPaths) {
 TEST(CtsLevels, ParseAndName) {
   EXPECT_EQ(parse_level("core"), Level::kCore);
   EXPECT_EQ(parse_level("inference-1"), Level::kInference1);
-  EXPECT_FALSE(parse_level("inference-2").has_value());
+  EXPECT_EQ(parse_level("inference-2"), Level::kInference2);
+  EXPECT_FALSE(parse_level("inference-3").has_value());
+  EXPECT_STREQ(level_name(Level::kInference2), "inference-2");
   EXPECT_STREQ(level_name(Level::kInference1), "inference-1");
 }
 

@@ -4,7 +4,7 @@
 include_guard(GLOBAL)
 set(PLINTH_MUTATION_DRIVER "${CMAKE_CURRENT_LIST_DIR}/run_mutant.cmake")
 
-# plinth_mutation_tests(PLUGIN <target> LEVEL <core|inference-1> [EXPECT <list file>] [LABEL <label>]
+# plinth_mutation_tests(PLUGIN <target> LEVEL <core|inference-1|inference-2> [EXPECT <list file>] [LABEL <label>]
 #                       [ARGS <extra cts args>...] MUTANTS <id> <filter glob> [<id> <filter glob>]...)
 # One test per mutant, `mutation.<id>`: runs `plinth cts` on the plugin with PLINTH_MUTANT=<id> and
 # `--filter <glob>` and passes only if the CTS reports a failure (exit status 1). A mutant the CTS

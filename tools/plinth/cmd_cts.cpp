@@ -68,7 +68,8 @@ int run(const CtsArgs& args) {
     options.device = static_cast<uint32_t>(*index);
   }
   const auto level = cts::parse_level(args.level);
-  if (!level) throw cts::UsageError("unknown level '" + args.level + "' (want core or inference-1)");
+  if (!level)
+    throw cts::UsageError("unknown level '" + args.level + "' (want core, inference-1 or inference-2)");
   options.level = *level;
   const auto repeat = parse_count(args.repeat, 1000000);
   if (!repeat || *repeat == 0)
@@ -80,6 +81,11 @@ int run(const CtsArgs& args) {
                           std::to_string(PLINTH_ABI_VERSION_MINOR) + " (this CTS's)");
   }
   options.host_abi_minor = static_cast<uint32_t>(*host_minor);
+  if (options.host_abi_minor < cts::level_abi_minor(options.level)) {
+    throw cts::UsageError("--host-abi-minor " + args.host_abi_minor + ": level " + args.level +
+                          " certifies ABI 1." + std::to_string(cts::level_abi_minor(options.level)) +
+                          " ops, which a host of ABI 1." + args.host_abi_minor + " cannot call");
+  }
   {
     char* end = nullptr;
     const double timeout = std::strtod(args.timeout.c_str(), &end);
@@ -163,7 +169,9 @@ void add_cts_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--device,-d", args->device, "Device index from the plugin's probe (default: first usable)")
       ->type_name("N");
-  cmd->add_option("--level,-l", args->level, "Certification level: core | inference-1")
+  cmd->add_option("--level,-l", args->level,
+                  "Certification level: core | inference-1 | inference-2 (inference-1 plus the ABI 1.2\n"
+                  "paged KV-cache ops SET_ROWS and PAGED_ATTENTION)")
       ->capture_default_str();
   cmd->add_option("--json", args->json, "Write a JSON report to FILE");
   cmd->add_option("--junit", args->junit, "Write a JUnit XML report to FILE");

@@ -19,9 +19,16 @@ namespace plinth::cts {
 enum class Level {
   kCore,        // ABI negotiation, device queries, memory, streams and events, copy/fill
   kInference1,  // core + every v1 catalogue op in f32, plus the f16/bf16/quantized variants supported
+  kInference2,  // inference-1 + the ABI 1.2 ops (SET_ROWS, PAGED_ATTENTION) in f32; needs ABI >= 1.2
 };
-std::optional<Level> parse_level(std::string_view text);  // "core", "inference-1"
+std::optional<Level> parse_level(std::string_view text);  // "core", "inference-1", "inference-2"
 const char* level_name(Level level) noexcept;
+// True when `level` includes every test of `base` (levels are nested: core < inference-1 < inference-2).
+constexpr bool level_includes(Level level, Level base) noexcept {
+  return static_cast<int>(level) >= static_cast<int>(base);
+}
+// The ABI minor version a plugin must implement to be certified at `level`.
+constexpr uint32_t level_abi_minor(Level level) noexcept { return level == Level::kInference2 ? 2u : 0u; }
 
 struct CtsOptions {
   std::filesystem::path plugin;             // the plugin binary (libplinth-backend-<name>.so)
