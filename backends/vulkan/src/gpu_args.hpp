@@ -54,14 +54,33 @@ enum class Shader : uint32_t {
   kMatmulCoopmat,
   kMatmulCoopmatNarrow,
   kDequant,
+  kSetRows,
+  kPagedCheck,
+  kPagedAttention,
   kCount
 };
-inline constexpr const char* kShaderNames[] = {
-    "eltwise", "matmul",  "matmul_tiled", "gemv_quant", "gemv_quant_subgroup", "get_rows",
-    "norm",    "softmax", "rope",         "attention",  "mean_pool",           "top_k",
-    "gemv_quant_fast", "gemv_quant_fast_subgroup", "gemv_quant_fast_single",
-    "gemv_quant_fast_single_subgroup",
-    "matmul_coopmat", "matmul_coopmat_narrow", "dequant"};
+inline constexpr const char* kShaderNames[] = {"eltwise",
+                                               "matmul",
+                                               "matmul_tiled",
+                                               "gemv_quant",
+                                               "gemv_quant_subgroup",
+                                               "get_rows",
+                                               "norm",
+                                               "softmax",
+                                               "rope",
+                                               "attention",
+                                               "mean_pool",
+                                               "top_k",
+                                               "gemv_quant_fast",
+                                               "gemv_quant_fast_subgroup",
+                                               "gemv_quant_fast_single",
+                                               "gemv_quant_fast_single_subgroup",
+                                               "matmul_coopmat",
+                                               "matmul_coopmat_narrow",
+                                               "dequant",
+                                               "set_rows",
+                                               "paged_check",
+                                               "paged_attention"};
 static_assert(sizeof(kShaderNames) / sizeof(kShaderNames[0]) == static_cast<size_t>(Shader::kCount));
 
 // Workgroup size (x) each shader was compiled with.
@@ -76,5 +95,9 @@ inline constexpr uint32_t shader_local_size(Shader s) {
 // Status bits shaders set in the stream's error word.
 inline constexpr uint32_t kStatusBadIndex = 1;
 inline constexpr uint32_t kStatusBadKvLen = 2;
+inline constexpr uint32_t kStatusBadBlockId = 4;        // paged_attention: block_table entry
+inline constexpr uint32_t kStatusBadQueryStart = 8;     // paged_attention: query_start
+inline constexpr uint32_t kStatusBadContextLen = 16;    // paged_attention: context_lens
+inline constexpr uint32_t kStatusBadSetRowsIndex = 32;  // set_rows: index outside dst
 
 }  // namespace plinth::vulkan

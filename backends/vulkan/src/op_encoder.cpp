@@ -115,6 +115,73 @@ bool float_only(std::initializer_list<const TensorView*> views) {
 
 GpuArgs base_args() { return GpuArgs{}; }
 
+// Stores a 64-bit value in two consecutive int slots (low word first), for operands beyond the six
+// tensor slots; the shader reassembles it.
+void put_i64(GpuArgs& a, int slot, int64_t value) {
+  const auto u = static_cast<uint64_t>(value);
+  a.i[slot] = static_cast<int32_t>(static_cast<uint32_t>(u));
+  a.i[slot + 1] = static_cast<int32_t>(static_cast<uint32_t>(u >> 32));
+}
+
+// SET_ROWS, one invocation per (source row, column); a row with W = 0 still gets one, so its index
+// is checked (an empty dst does not make a bad index valid).
+void encode_set_rows(Stream& stream, const sdk::OpCall& call, const BufferLookup& lookup) {
+  const TensorView& src = call.inputs[0];
+  const TensorView& dst = call.outputs[0];
+  const int64_t n = src.dims[0];
+  const int64_t per_row = std::max<int64_t>(src.dims[1], 1);
+  if (n == 0) return;
+  GpuArgs a = base_args();
+  a.t[0] = gpu(dst, lookup);
+  a.t[1] = gpu(src, lookup);
+  a.t[2] = gpu(call.inputs[1], lookup);
+  a.i[0] = static_cast<int32_t>(per_row);
+  stream.dispatch(Shader::kSetRows, a, static_cast<uint64_t>(n * per_row), false);
+}
+
+// PAGED_ATTENTION: paged_check validates query_start and context_lens per sequence (so a sequence
+// that owns no row is checked too), then paged_attention runs one workgroup per (row, head, chunk
+// of 256 output dims). Both run even when o is empty, so bad data is still reported.
+void encode_paged_attention(Stream& stream, const sdk::OpCall& call, const BufferLookup& lookup) {
+  const TensorView& q = call.inputs[0];
+  const TensorView& k = call.inputs[1];
+  const TensorView& table = call.inputs[3];
+  const TensorView& starts = call.inputs[4];
+  const TensorView& lens = call.inputs[5];
+  const TensorView& o = call.outputs[0];
+  const int64_t seqs = table.dims[0];
+  const int64_t rows = q.dims[0], heads = q.dims[1];
+  const int64_t capacity = table.dims[1] * k.dims[1];
+
+  GpuArgs check = base_args();
+  check.t[0] = gpu(starts, lookup);
+  check.t[1] = gpu(lens, lookup);
+  check.i[0] = static_cast<int32_t>(seqs);
+  check.i[1] = static_cast<int32_t>(rows);
+  check.i[2] = static_cast<int32_t>(std::min<int64_t>(capacity, std::numeric_limits<int32_t>::max()));
+  stream.dispatch(Shader::kPagedCheck, check, static_cast<uint64_t>(std::max<int64_t>(seqs, 1)), false);
+
+  if (rows == 0 || heads == 0) return;
+  constexpr int64_t kChunk = 256;  // output dims per workgroup (the shader's CHUNK)
+  const int64_t chunks = std::max<int64_t>((o.dims[2] + kChunk - 1) / kChunk, 1);
+  const auto& p = call.params.attention;
+  GpuArgs a = base_args();
+  a.t[0] = gpu(o, lookup);
+  a.t[1] = gpu(q, lookup);
+  a.t[2] = gpu(k, lookup);
+  a.t[3] = gpu(call.inputs[2], lookup);
+  a.t[4] = gpu(table, lookup);
+  a.t[5] = gpu(starts, lookup);
+  const double d = static_cast<double>(q.dims[2]);
+  a.f[0] = p.scale == 0.0f ? static_cast<float>(1.0 / std::sqrt(std::max(d, 1.0))) : p.scale;
+  a.i[0] = p.causal ? 1 : 0;
+  a.i[1] = static_cast<int32_t>(seqs);
+  a.i[2] = static_cast<int32_t>(chunks);
+  put_i64(a, 4, static_cast<int64_t>(lookup(lens.buffer).address() + lens.offset));
+  put_i64(a, 6, lens.ndim >= 1 ? lens.strides[lens.ndim - 1] : 0);
+  stream.dispatch(Shader::kPagedAttention, a, static_cast<uint64_t>(rows * heads * chunks), true);
+}
+
 }  // namespace
 
 std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
@@ -162,6 +229,18 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
       if (!float_only({call.input(0), call.input(1), call.input(2), call.input(3), &y}))
         return "attention: q, k, v, mask, o must be float";
       break;
+    case PLINTH_OP_SET_ROWS:
+      if (!float_only({call.input(0), &y})) return "set_rows: src and dst must be float";
+      if (call.inputs[1].dtype != PLINTH_DTYPE_I32) return "set_rows: indices must be i32";
+      break;
+    case PLINTH_OP_PAGED_ATTENTION:
+      if (!float_only({call.input(0), call.input(1), call.input(2), &y}))
+        return "paged_attention: q, k_cache, v_cache and o must be float";
+      for (int i = 3; i < 6; ++i) {
+        if (call.inputs[i].dtype != PLINTH_DTYPE_I32)
+          return "paged_attention: block_table, query_start and context_lens must be i32";
+      }
+      break;
     case PLINTH_OP_MEAN_POOL:
       if (!float_only({call.input(0), &y})) return "mean_pool: x and y must be float";
       break;
@@ -189,7 +268,7 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
       }
       if (!sdk::is_float(y.dtype)) return std::string(sdk::op_name(call.op)) + ": output must be float";
       break;
-    default: return "op " + std::to_string(call.op) + " is not in catalogue v1";
+    default: return "op " + std::to_string(call.op) + " is not in the catalogue (ABI 1.2)";
   }
   return {};
 }
@@ -197,6 +276,9 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
 void encode_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
   const BufferLookup lookup(call, buffers);
   const TensorView& y = call.outputs[0];
+  // These two report bad indices and lengths even when their output is empty.
+  if (call.op == PLINTH_OP_SET_ROWS) return encode_set_rows(stream, call, lookup);
+  if (call.op == PLINTH_OP_PAGED_ATTENTION) return encode_paged_attention(stream, call, lookup);
   for (int i = 0; i < call.num_outputs; ++i) {
     if (call.outputs[i].numel() == 0) return;  // nothing to write
   }
@@ -439,7 +521,9 @@ void encode_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buf
       }
       return stream.dispatch(Shader::kTopK, a, static_cast<uint64_t>(x4.dims[2]), false);
     }
-    default: sdk::fail(PLINTH_ERROR_UNSUPPORTED, "op " + std::to_string(call.op) + " is not in catalogue v1");
+    default:
+      sdk::fail(PLINTH_ERROR_UNSUPPORTED,
+                "op " + std::to_string(call.op) + " is not in the catalogue (ABI 1.2)");
   }
 }
 

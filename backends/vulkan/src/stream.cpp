@@ -349,6 +349,12 @@ void Stream::check_status_locked() {
   if (bits & kStatusBadIndex) what = "get_rows: an index lies outside the table";
   if (bits & kStatusBadKvLen)
     what += std::string(what.empty() ? "" : "; ") + "attention: a kv_lens value lies outside [0, Skv]";
+  const auto add = [&what](const char* message) { what += std::string(what.empty() ? "" : "; ") + message; };
+  if (bits & kStatusBadSetRowsIndex) add("set_rows: an index lies outside dst's rows [0, R)");
+  if (bits & kStatusBadBlockId) add("paged_attention: a block_table entry lies outside [0, NB)");
+  if (bits & kStatusBadQueryStart) add("paged_attention: query_start is not [0, ..., T] non-decreasing");
+  if (bits & kStatusBadContextLen)
+    add("paged_attention: a context_lens value L_s lies outside [n_s, MB * BS]");
   sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, what);
 }
 
