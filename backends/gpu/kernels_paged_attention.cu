@@ -50,8 +50,9 @@ __device__ __forceinline__ void load_chunk(const char* row, int32_t dtype, int64
       const float4* p = reinterpret_cast<const float4*>(row + d0 * 4);
       const float4 a = p[0];
       const float4 b = p[1];
-      out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
-      out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+      const float values[kChunk] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+#pragma unroll
+      for (int e = 0; e < kChunk; ++e) out[e] = values[e];
     } else {
       const uint4 u = *reinterpret_cast<const uint4*>(row + d0 * 2);
       const uint32_t words[4] = {u.x, u.y, u.z, u.w};
