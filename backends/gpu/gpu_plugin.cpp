@@ -39,17 +39,17 @@ std::string device_error_message(int32_t bits) {
   std::string message;
   const auto add = [&](const char* part) { message += (message.empty() ? "" : "; ") + std::string(part); };
   if ((bits & kErrorGetRowsIndex) != 0) {
-    add("get_rows: an index was outside [0, rows) (detected on the device; those rows were written as "
-        "zeros)");
+    add("get_rows: an index was outside [0, rows) "
+        "(detected on the device; those rows were written as zeros)");
   }
   if ((bits & kErrorSetRowsIndex) != 0) {
-    add("set_rows: an index was outside [0, rows) of dst (detected on the device; those source rows were not "
-        "written)");
+    add("set_rows: an index was outside [0, rows) of dst "
+        "(detected on the device; those source rows were not written)");
   }
   if ((bits & kErrorPagedAttention) != 0) {
-    add("paged_attention: a block id outside [0, NB), a context length below its query count or above MB * "
-        "BS, or "
-        "query_start not running from 0 to T without decreasing (detected on the device; o is undefined)");
+    add("paged_attention: a block id outside [0, NB), a context length below its query count or above "
+        "MB * BS, or query_start not running from 0 to T without decreasing "
+        "(detected on the device; o is undefined)");
   }
   return message;
 }
