@@ -5,6 +5,7 @@
 # SASS for one architecture for speed), then runs: the check driver (every op against a double
 # reference, plus bandwidth / launch / graph measurements), the GPU GoogleTest suite, the CTS at level
 # inference-1, `plinth bench ops`, the cuBLAS baseline, a forced-PTX-JIT pass and compute-sanitizer.
+# First of all the runs: the paged-attention decode benchmark (achieved GB/s and its ratio to peak).
 # Every step's failure is recorded in the report and the run goes on. Output: $OUT (or ./gpu-report)/report.txt
 # plus one log per step.
 # When a Vulkan plugin is at hand (built here, or in PREBUILT) and the machine has a Vulkan loader, the
@@ -141,6 +142,10 @@ fi  # PREBUILT
 # ---- Runs ---------------------------------------------------------------------------------------
 if [ -f "$PLUGIN" ]; then
   note "plugin: $PLUGIN ($(du -h "$PLUGIN" | cut -f1))"
+  # Paged-attention decode (64 seqs x 2048 ctx, f16 cache) against peak bandwidth: first, so the number
+  # comes back even if a later step runs out of time. PLINTH_PEAK_GBS overrides the driver's GPU table.
+  step paged-attention-bench 120 "$DRIVER" "$PLUGIN" --paged-attention-bench
+  grep -E "^(bench|FAIL|SKIP)" "$OUT/paged-attention-bench.log" | sed 's/^/  /' | tee -a "$REPORT"
   step driver 240 "$DRIVER" "$PLUGIN"
   grep -E "^(PASS|FAIL|SKIP|OK|FAILED|bench|device|probe)" "$OUT/driver.log" | sed 's/^/  /' | tee -a "$REPORT"
   # The exact f32-activation decode kernel, for comparison with the default 8-bit-activation one.

@@ -67,11 +67,24 @@ struct QuantMatmulArgs {
   int32_t warp_size = 32;  // the device's warp width: sets how many weight rows a block covers
 };
 
+// Bits of a stream's error word (Stream::error_flag): which op found a data-dependent error, so that
+// stream_synchronize can name it. Kernels raise them with atomicOr.
+inline constexpr int32_t kErrorGetRowsIndex = 1;
+inline constexpr int32_t kErrorSetRowsIndex = 2;
+inline constexpr int32_t kErrorPagedAttention = 4;
+
 struct GetRowsArgs {
   GpuTensor table;
   GpuTensor indices;
   GpuTensor y;
-  int32_t* error_flag = nullptr;  // set to 1 on an out-of-range index
+  int32_t* error_flag = nullptr;  // raises kErrorGetRowsIndex on an out-of-range index
+};
+
+struct SetRowsArgs {
+  GpuTensor src;                  // [N, W] in dims[2..3]
+  GpuTensor indices;              // [N] in dims[3]
+  GpuTensor dst;                  // [R, W] in dims[2..3]
+  int32_t* error_flag = nullptr;  // raises kErrorSetRowsIndex on an out-of-range index
 };
 
 struct RopeArgs {
@@ -91,6 +104,36 @@ struct AttentionArgs {
   float scale = 1.0f;
   int32_t causal = 0;
 };
+
+// Paged attention: one block per (query tile, kv head, head tile, key split). A query tile is up to
+// `rows` query vectors of one sequence: tile_positions consecutive query rows times group_tile heads of
+// one GQA group (rows = tile_positions * group_tile), so each K/V row a block loads serves every query
+// head that reads it.
+struct PagedAttentionArgs {
+  GpuTensor q, o;          // [T, Hq, D] / [T, Hq, Dv] in dims[1..3]
+  GpuTensor k, v;          // [NB, BS, Hkv, D] / [NB, BS, Hkv, Dv]
+  GpuTensor block_table;   // [S, MB] in dims[2..3]
+  GpuTensor query_start;   // [S + 1] in dims[3]
+  GpuTensor context_lens;  // [S] in dims[3]
+  float scale = 1.0f;
+  int32_t causal = 0;
+  int32_t rows = 1;            // query vectors per block: 1, 2, 4 or 8
+  int32_t group_tile = 1;      // heads of a GQA group per block (<= rows)
+  int32_t tile_positions = 1;  // query rows per block: rows / group_tile
+  int32_t splits = 1;          // key ranges per tile; > 1 needs the partial buffers
+  bool k_vec = false;          // K rows are 16-byte aligned and contiguous with D % 8 == 0: vector loads
+  bool v_vec = false;          // the same for V rows and Dv
+  // splits > 1: each split's unnormalized output [splits][T][Hq][Dv] and its (max, denominator)
+  // [splits][T][Hq][2], f32, merged by a second kernel.
+  float* partial_acc = nullptr;
+  float* partial_ml = nullptr;
+  int32_t* error_flag = nullptr;  // raises kErrorPagedAttention on a data-dependent error
+};
+
+// Head dims above this are not implemented by the paged attention kernel (8 per lane, one warp per key).
+inline constexpr int64_t kPagedAttentionMaxDim = 256;
+// Threads of a paged attention block.
+inline constexpr int kPagedAttentionThreads = 128;
 
 struct PoolArgs {
   GpuTensor x;     // [B, S, D] in dims[1..3]
@@ -126,8 +169,11 @@ gpuError_t launch_matmul_quant_q8(const QuantMatmulArgs& args, void* scratch, gp
 gpuError_t launch_dequantize(const char* b, int64_t b_row_bytes, int32_t b_dtype, int64_t n, int64_t k,
                              void* out, int32_t out_dtype, gpuStream_t stream);
 gpuError_t launch_get_rows(const GetRowsArgs& args, gpuStream_t stream);
+gpuError_t launch_set_rows(const SetRowsArgs& args, gpuStream_t stream);
 gpuError_t launch_rope(const RopeArgs& args, gpuStream_t stream);
 gpuError_t launch_attention(const AttentionArgs& args, gpuStream_t stream);
+// The attention kernel and, when args.splits > 1, the kernel merging the splits.
+gpuError_t launch_paged_attention(const PagedAttentionArgs& args, gpuStream_t stream);
 gpuError_t launch_mean_pool(const PoolArgs& args, gpuStream_t stream);
 gpuError_t launch_select(const SelectArgs& args, gpuStream_t stream);
 // An empty kernel: measures launch overhead in benchmarks.

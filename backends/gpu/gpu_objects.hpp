@@ -42,7 +42,7 @@ struct Buffer {
 struct Stream {
   const Device* device = nullptr;
   gpuStream_t stream = nullptr;
-  // A host-mapped word the kernels raise on a data-dependent error (a get_rows index out of range);
+  // A host-mapped word the kernels raise bits of (kError* in gpu_kernels.hpp) on a data-dependent error;
   // stream_synchronize reports and clears it.
   int32_t* error_flag_host = nullptr;
   int32_t* error_flag = nullptr;  // the same word as the device addresses it

@@ -1,6 +1,7 @@
 #include "gpu_ops.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "gpu_blas.hpp"
@@ -33,7 +34,7 @@ GpuTensor broadcast(GpuTensor t, const int64_t* dims) {
   return t;
 }
 
-[[maybe_unused]] int64_t elem_bytes(int32_t dtype) { return dtype == PLINTH_DTYPE_F16 || dtype == PLINTH_DTYPE_BF16 ? 2 : 4; }
+int64_t elem_bytes(int32_t dtype) { return dtype == PLINTH_DTYPE_F16 || dtype == PLINTH_DTYPE_BF16 ? 2 : 4; }
 
 void checked(gpuError_t error, const char* op) { check(error, op); }
 
@@ -151,6 +152,116 @@ void run_matmul(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Bu
   checked(launch_matmul_tiled(args, stream.stream), "matmul (tiled) launch");
 }
 
+// Whether the rows of a K or V cache take 16-byte vector loads: contiguous, every row start 16-byte
+// aligned, and a head dim that is a multiple of 8 so a lane's 8-element chunk is whole or absent.
+bool vector_rows(const GpuTensor& t) {
+  if (t.strides[3] != elem_bytes(t.dtype) || t.dims[3] % 8 != 0) return false;
+  if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0) return false;
+  for (int i = 0; i < 3; ++i) {
+    if (t.strides[i] % 16 != 0) return false;
+  }
+  return true;
+}
+
+// The query vectors of a paged attention block. Decode (no sequence can have two queries when
+// T <= S): the GQA group alone, so no register holds a vector that does not exist; otherwise 8
+// vectors, several query rows of a small group sharing each K/V row loaded.
+void set_paged_tile(PagedAttentionArgs& args, int64_t t_total, int64_t num_seqs, int64_t group) {
+  int32_t rows = 8;
+  if (t_total <= num_seqs) {
+    rows = 1;
+    while (rows < group && rows < 8) rows <<= 1;
+  }
+  args.rows = rows;
+  args.group_tile = static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(group, 1), rows));
+  args.tile_positions = rows / args.group_tile;
+}
+
+// Key splits per tile (flash decoding): enough blocks for a few per SM when the tiles alone are too
+// few, as in decode, while every split keeps at least kMinSplitKeys keys to amortize its merge.
+int32_t paged_splits([[maybe_unused]] const Device& device, [[maybe_unused]] int64_t tiles,
+                     [[maybe_unused]] int64_t max_keys) {
+#if defined(PLINTH_GPU_CUDA)
+  constexpr int64_t kMinSplitKeys = 256;
+  constexpr int64_t kMaxSplits = 32;
+  const int64_t target = 16 * static_cast<int64_t>(std::max(device.prop.multiProcessorCount, 1));
+  if (tiles <= 0 || tiles >= target) return 1;
+  const int64_t wanted = (target + tiles - 1) / tiles;
+  const int64_t by_keys = std::max<int64_t>(1, max_keys / kMinSplitKeys);
+  return static_cast<int32_t>(std::min({wanted, by_keys, kMaxSplits}));
+#else
+  return 1;  // the split path needs stream-ordered scratch, which only the CUDA build allocates
+#endif
+}
+
+void run_paged_attention(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
+  const auto in = [&](int i) { return make_tensor(call.inputs[i], buffers.inputs[i]); };
+  PagedAttentionArgs args;
+  args.q = in(0);
+  args.k = in(1);
+  args.v = in(2);
+  args.block_table = in(3);
+  args.query_start = in(4);
+  args.context_lens = in(5);
+  args.o = make_tensor(call.outputs[0], buffers.outputs[0]);
+  args.scale = call.params.attention.scale;
+  args.causal = call.params.attention.causal != 0 ? 1 : 0;
+  args.k_vec = vector_rows(args.k);
+  args.v_vec = vector_rows(args.v);
+  args.error_flag = stream.error_flag;
+  const int64_t t_total = args.q.dims[1];
+  const int64_t hq = args.q.dims[2];
+  const int64_t hkv = args.k.dims[2];
+  const int64_t num_seqs = args.block_table.dims[2];
+  const int64_t group = hkv > 0 ? hq / hkv : 1;
+  set_paged_tile(args, t_total, num_seqs, group);
+  const int64_t head_tiles = (group + args.group_tile - 1) / args.group_tile;
+  const int64_t tiles = (t_total + args.tile_positions - 1) / args.tile_positions * hkv * head_tiles;
+  args.splits = paged_splits(*stream.device, tiles, args.block_table.dims[3] * args.k.dims[1]);
+#if defined(PLINTH_GPU_CUDA)
+  if (args.splits > 1) {
+    const int64_t dv = args.v.dims[3];
+    const int64_t parts = args.splits * t_total * hq;
+    StreamScratch scratch(stream.stream, static_cast<size_t>(parts * (dv + 2) * 4),
+                          "cudaMallocAsync (paged attention splits)");
+    args.partial_acc = static_cast<float*>(scratch.get());
+    args.partial_ml = args.partial_acc + parts * dv;
+    checked(launch_paged_attention(args, stream.stream), "paged_attention");
+    return;
+  }
+#endif
+  checked(launch_paged_attention(args, stream.stream), "paged_attention");
+}
+
+// The catalogue ops this backend has kernels for; an op appended to the catalogue later is not
+// claimed until it is listed here.
+bool implemented(int32_t op) {
+  switch (op) {
+    case PLINTH_OP_COPY:
+    case PLINTH_OP_FILL:
+    case PLINTH_OP_ADD:
+    case PLINTH_OP_MUL:
+    case PLINTH_OP_SCALE:
+    case PLINTH_OP_MATMUL:
+    case PLINTH_OP_GET_ROWS:
+    case PLINTH_OP_RMS_NORM:
+    case PLINTH_OP_LAYER_NORM:
+    case PLINTH_OP_SOFTMAX:
+    case PLINTH_OP_GELU:
+    case PLINTH_OP_SILU:
+    case PLINTH_OP_SWIGLU:
+    case PLINTH_OP_ROPE:
+    case PLINTH_OP_ATTENTION:
+    case PLINTH_OP_MEAN_POOL:
+    case PLINTH_OP_L2_NORMALIZE:
+    case PLINTH_OP_TOP_K:
+    case PLINTH_OP_ARGMAX:
+    case PLINTH_OP_SET_ROWS:
+    case PLINTH_OP_PAGED_ATTENTION: return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
@@ -167,18 +278,33 @@ std::string unsupported_reason(const Device& device, const sdk::OpCall& call) {
       }
       return "";
     }
+    case PLINTH_OP_PAGED_ATTENTION:
+      if (call.inputs[0].dim(-1) > kPagedAttentionMaxDim || call.inputs[2].dim(-1) > kPagedAttentionMaxDim) {
+        return "paged attention head dims above " + std::to_string(kPagedAttentionMaxDim) +
+               " are not implemented";
+      }
+      // The grid's limits: query rows in x, kv heads times head tiles (at most Hq) in y.
+      if (call.inputs[0].dims[0] > 0x7fffffff)
+        return "paged attention over more than 2^31-1 query rows is not implemented";
+      if (call.inputs[0].dims[1] > 65535)
+        return "paged attention with more than 65535 query heads is not implemented";
+      return "";
     case PLINTH_OP_TOP_K:
     case PLINTH_OP_ARGMAX:
       if (call.inputs[0].dim(-1) > 0x7fffffff) return "rows longer than 2^31-1 elements are not implemented";
       return "";
     default:
-      return call.op >= 0 && call.op < PLINTH_OP_COUNT ? "" : "unknown op";
+      if (call.op < 0 || call.op >= PLINTH_OP_COUNT) return "unknown op";
+      return implemented(call.op)
+                 ? ""
+                 : std::string(sdk::op_name(call.op)) + " is not implemented by this backend";
   }
 }
 
 void launch_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buffer>& buffers) {
+  // Nothing to write. set_rows with an empty dst still checks its indices (any index is then outside).
   for (int i = 0; i < call.num_outputs; ++i) {
-    if (call.outputs[i].numel() == 0) return;  // nothing to write
+    if (call.outputs[i].numel() == 0 && call.op != PLINTH_OP_SET_ROWS) return;
   }
   const char* name = sdk::op_name(call.op);
   const auto in = [&](int i) {
@@ -237,6 +363,16 @@ void launch_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buf
       checked(launch_get_rows(args, stream.stream), name);
       return;
     }
+    case PLINTH_OP_SET_ROWS: {
+      SetRowsArgs args;
+      args.src = in(0);
+      args.indices = in(1);
+      args.dst = out(0);
+      args.error_flag = stream.error_flag;
+      checked(launch_set_rows(args, stream.stream), name);
+      return;
+    }
+    case PLINTH_OP_PAGED_ATTENTION: run_paged_attention(stream, call, buffers); return;
     case PLINTH_OP_RMS_NORM:
     case PLINTH_OP_LAYER_NORM:
     case PLINTH_OP_L2_NORMALIZE:

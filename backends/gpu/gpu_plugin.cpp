@@ -14,6 +14,7 @@
 
 #include "gpu_discovery.hpp"
 #include "gpu_error.hpp"
+#include "gpu_kernels.hpp"
 #include "gpu_objects.hpp"
 #include "gpu_ops.hpp"
 #include "plinth/sdk/device_loss.hpp"
@@ -31,6 +32,26 @@ constexpr uint32_t kMinAlignment = 256;  // what the runtime allocators guarante
 [[maybe_unused]] bool env_is(const char* name, std::string_view value) {
   const char* env = std::getenv(name);
   return env != nullptr && env == value;
+}
+
+// What the kernels found wrong in the data, from the bits they raised in the stream's error word.
+std::string device_error_message(int32_t bits) {
+  std::string message;
+  const auto add = [&](const char* part) { message += (message.empty() ? "" : "; ") + std::string(part); };
+  if ((bits & kErrorGetRowsIndex) != 0) {
+    add("get_rows: an index was outside [0, rows) "
+        "(detected on the device; those rows were written as zeros)");
+  }
+  if ((bits & kErrorSetRowsIndex) != 0) {
+    add("set_rows: an index was outside [0, rows) of dst "
+        "(detected on the device; those source rows were not written)");
+  }
+  if ((bits & kErrorPagedAttention) != 0) {
+    add("paged_attention: a block id outside [0, NB), a context length below its query count or above "
+        "MB * BS, or query_start not running from 0 to T without decreasing "
+        "(detected on the device; o is undefined)");
+  }
+  return message;
 }
 
 bool capturing(const Stream& s) {
@@ -152,9 +173,9 @@ class GpuDevice : public Device {
     current();
     if (capturing(s)) sdk::fail(PLINTH_ERROR_INVALID_STATE, "the stream is being captured");
     check(gpuStreamSynchronize(s.stream), "stream_synchronize");
-    if (reinterpret_cast<std::atomic<int32_t>*>(s.error_flag_host)->exchange(0) != 0) {
-      sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, "get_rows: an index was outside [0, rows) (detected on the device; "
-                                               "those rows were written as zeros)");
+    if (const int32_t bits = reinterpret_cast<std::atomic<int32_t>*>(s.error_flag_host)->exchange(0);
+        bits != 0) {
+      sdk::fail(PLINTH_ERROR_INVALID_ARGUMENT, device_error_message(bits));
     }
   }
 

@@ -10,7 +10,8 @@ set(PLINTH_GPU_HOST_SOURCES
 set(PLINTH_GPU_KERNEL_SOURCES
   ${PLINTH_GPU_DIR}/kernels_elementwise.cu
   ${PLINTH_GPU_DIR}/kernels_matmul.cu
-  ${PLINTH_GPU_DIR}/kernels_attention.cu)
+  ${PLINTH_GPU_DIR}/kernels_attention.cu
+  ${PLINTH_GPU_DIR}/kernels_paged_attention.cu)
 
 # Project-wide warning flags are written for the C/C++ compilers; nvcc and hipcc get their own.
 # Wraps this directory's compile options so they apply to C and C++ sources only.

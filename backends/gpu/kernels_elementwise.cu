@@ -1,4 +1,4 @@
-// Elementwise, per-row (norms, softmax), rope, mean pooling and get_rows kernels. Plain grid-stride
+// Elementwise, per-row (norms, softmax), rope, mean pooling, get_rows and set_rows kernels. Plain grid-stride
 // kernels over strided tensors: correctness first, these ops are memory-bound and small next to the
 // matmuls.
 #include "kernel_common.cuh"
@@ -249,13 +249,31 @@ __global__ void get_rows_kernel(GetRowsArgs args) {
     const int32_t r = *reinterpret_cast<const int32_t*>(args.indices.data + i * args.indices.strides[3]);
     char* y = args.y.data + i * args.y.strides[2] + j * args.y.strides[3];
     if (r < 0 || r >= rows) {
-      if (j == 0 && args.error_flag != nullptr) atomicExch(args.error_flag, 1);
+      if (j == 0 && args.error_flag != nullptr) atomicOr(args.error_flag, kErrorGetRowsIndex);
       store_f(y, args.y.dtype, 0.0f);
       continue;
     }
     const char* row = args.table.data + r * args.table.strides[2];
     const float v = quant ? dequant_element(row, args.table.dtype, j) : load_f(row + j * args.table.strides[3], args.table.dtype);
     store_f(y, args.y.dtype, v);
+  }
+}
+
+// One thread per destination element; a row with a bad index writes nothing (it may not be read).
+__global__ void set_rows_kernel(SetRowsArgs args) {
+  const int64_t rows = args.dst.dims[2];
+  const int64_t n = args.indices.dims[3];
+  const int64_t width = args.src.dims[3];
+  for (int64_t t = global_thread(); t < n * width; t += grid_threads()) {
+    const int64_t i = t / width;
+    const int64_t j = t % width;
+    const int32_t r = *reinterpret_cast<const int32_t*>(args.indices.data + i * args.indices.strides[3]);
+    if (r < 0 || r >= rows) {
+      if (j == 0 && args.error_flag != nullptr) atomicOr(args.error_flag, kErrorSetRowsIndex);
+      continue;
+    }
+    const float v = load_f(args.src.data + i * args.src.strides[2] + j * args.src.strides[3], args.src.dtype);
+    store_f(args.dst.data + r * args.dst.strides[2] + j * args.dst.strides[3], args.dst.dtype, v);
   }
 }
 
@@ -298,6 +316,13 @@ gpuError_t launch_get_rows(const GetRowsArgs& args, gpuStream_t stream) {
   const int64_t total = args.indices.dims[3] * args.table.dims[3];
   if (total == 0) return gpuSuccess;
   get_rows_kernel<<<grid_for(total, 256), 256, 0, stream>>>(args);
+  return gpuGetLastError();
+}
+
+gpuError_t launch_set_rows(const SetRowsArgs& args, gpuStream_t stream) {
+  const int64_t total = args.indices.dims[3] * args.src.dims[3];
+  if (total == 0) return gpuSuccess;
+  set_rows_kernel<<<grid_for(total, 256), 256, 0, stream>>>(args);
   return gpuGetLastError();
 }
 

@@ -557,6 +557,311 @@ inline std::string check_get_rows(DeviceContext& ctx) {
   return "";
 }
 
+// Whether the plugin claims `op` for these tensors. The checks of ABI 1.2 ops answer "skip: ..." for a
+// plugin that does not (the check driver reports SKIP; the CUDA/ROCm test suite fails on it).
+inline bool claims(DeviceContext& ctx, plinth_op_t op, std::vector<const plinth_tensor_t*> inputs,
+                   std::vector<const plinth_tensor_t*> outputs, const void* params) {
+  plinth_op_call_t call{};
+  call.struct_size = sizeof call;
+  call.op = op;
+  call.inputs = inputs.data();
+  call.outputs = outputs.data();
+  call.num_inputs = static_cast<uint32_t>(inputs.size());
+  call.num_outputs = static_cast<uint32_t>(outputs.size());
+  call.params = params;
+  uint32_t supported = 0;
+  return ctx.api()->op_supports(ctx.device(), &call, &supported) == PLINTH_OK && supported != 0;
+}
+
+// A data-dependent error: op_launch may report it (indices checked at launch) or the next
+// synchronize must, exactly once.
+inline std::string expect_data_error(DeviceContext& ctx, const std::string& what, plinth_status_t launch) {
+  if (launch == PLINTH_ERROR_INVALID_ARGUMENT) return "";
+  if (launch != PLINTH_OK) return fail_status(ctx, (what + " launch").c_str(), launch);
+  const plinth_status_t sync = ctx.api()->stream_synchronize(ctx.stream());
+  if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
+    return what + ": sync status " + std::to_string(sync) + ", want INVALID_ARGUMENT";
+  if (ctx.api()->stream_synchronize(ctx.stream()) != PLINTH_OK)
+    return what + ": the error was reported twice";
+  return "";
+}
+
+// Values exactly representable in `dtype` (f32, f16 or bf16), so the reference needs no rounding model.
+inline std::vector<float> representable(std::vector<float> v, plinth_dtype_t dtype) {
+  for (float& x : v) {
+    if (dtype == PLINTH_DTYPE_F16) {
+      x = from_half(to_half(x));
+    } else if (dtype == PLINTH_DTYPE_BF16) {
+      uint32_t bits;
+      std::memcpy(&bits, &x, 4);
+      bits &= 0xffff0000u;
+      std::memcpy(&x, &bits, 4);
+    }
+  }
+  return v;
+}
+
+// Uploads float values (already representable) in `dtype`.
+inline plinth_buffer_t upload_as(DeviceContext& ctx, const std::vector<float>& v, plinth_dtype_t dtype) {
+  if (dtype == PLINTH_DTYPE_F32) return ctx.upload(v);
+  std::vector<uint16_t> bits(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint32_t b;
+    std::memcpy(&b, &v[i], 4);
+    bits[i] = dtype == PLINTH_DTYPE_F16 ? to_half(v[i]) : static_cast<uint16_t>(b >> 16);
+  }
+  return ctx.upload(bits);
+}
+
+inline std::vector<float> download_as(DeviceContext& ctx, plinth_buffer_t b, size_t count,
+                                      plinth_dtype_t dtype) {
+  if (dtype == PLINTH_DTYPE_F32) return ctx.download<float>(b, count);
+  const auto bits = ctx.download<uint16_t>(b, count);
+  std::vector<float> v(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (dtype == PLINTH_DTYPE_F16) {
+      v[i] = from_half(bits[i]);
+    } else {
+      const uint32_t w = static_cast<uint32_t>(bits[i]) << 16;
+      std::memcpy(&v[i], &w, 4);
+    }
+  }
+  return v;
+}
+
+inline int64_t dtype_bytes(plinth_dtype_t dtype) { return dtype == PLINTH_DTYPE_F32 ? 4 : 2; }
+
+// set_rows into a dst whose rows are padded (row stride 40 elements for W = 37), from f32 rows that
+// are exactly representable in dst's dtype: the rows listed must land bit for bit and the others keep
+// their contents; then indices outside dst are reported and write nothing outside the valid rows.
+inline std::string check_set_rows(DeviceContext& ctx, plinth_dtype_t dst_dtype) {
+  const int64_t rows = 10, width = 37, pitch = 40, n = 4;
+  const auto src = representable(random_floats(n * width, 31), dst_dtype);
+  const auto init = representable(random_floats(rows * pitch, 32), dst_dtype);
+  const std::vector<int32_t> idx = {7, 0, 9, 3};
+  plinth_buffer_t bs = ctx.upload(src), bi = ctx.upload(idx), bd = upload_as(ctx, init, dst_dtype);
+  const auto ts = tensor(bs, PLINTH_DTYPE_F32, {n, width});
+  const auto ti = tensor(bi, PLINTH_DTYPE_I32, {n});
+  auto td = tensor(bd, dst_dtype, {rows, width}, dtype_bytes(dst_dtype));
+  td.strides[0] = pitch * dtype_bytes(dst_dtype);
+  if (!claims(ctx, PLINTH_OP_SET_ROWS, {&ts, &ti}, {&td}, nullptr))
+    return "skip: the plugin does not claim set_rows";
+  if (auto s = ctx.run(PLINTH_OP_SET_ROWS, {&ts, &ti}, {&td}, nullptr); s != PLINTH_OK)
+    return fail_status(ctx, "set_rows", s);
+  std::vector<double> ref(init.begin(), init.end());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < width; ++j) ref[idx[i] * pitch + j] = src[i * width + j];
+  const auto got = download_as(ctx, bd, init.size(), dst_dtype);
+  if (ctx.last_sync() != PLINTH_OK) return fail_status(ctx, "set_rows sync", ctx.last_sync());
+  if (auto e = expect_close(got, ref, 0.0, "set_rows"); !e.empty()) return e;
+  // Bad indices: reported; the rows no valid index names, and the padding, are untouched.
+  const std::vector<int32_t> bad = {2, 10, -1, 2};
+  plinth_buffer_t bb = ctx.upload(bad);
+  const auto tb = tensor(bb, PLINTH_DTYPE_I32, {n});
+  if (auto e = expect_data_error(ctx, "set_rows (bad index)",
+                                 ctx.run(PLINTH_OP_SET_ROWS, {&ts, &tb}, {&td}, nullptr));
+      !e.empty()) {
+    return e;
+  }
+  const auto after = download_as(ctx, bd, init.size(), dst_dtype);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < pitch; ++j) {
+      if (r != 2 && after[r * pitch + j] != got[r * pitch + j])
+        return "set_rows (bad index) wrote row " + std::to_string(r);
+    }
+  return "";
+}
+
+// A ragged paged-attention batch: per sequence its query count and context length; the block table
+// is drawn from a shuffled pool (blocks out of order), optionally with each sequence's first block
+// shared with the previous sequence's, and padded with -1 past the blocks in use.
+struct PagedCase {
+  std::vector<int32_t> queries;
+  std::vector<int32_t> lens;
+  int64_t block_size = 16;
+  int64_t hkv = 2;
+  int64_t group = 1;
+  int64_t d = 64;
+  int64_t dv = 64;
+  plinth_dtype_t cache = PLINTH_DTYPE_F32;
+  bool causal = true;
+  bool share_blocks = true;
+};
+
+// The inputs of a PagedCase as host vectors, and the double-precision reference output.
+struct PagedBatch {
+  int64_t t = 0, s = 0, mb = 0, nb = 0, hq = 0;
+  std::vector<float> q, k, v;
+  std::vector<int32_t> table, starts, lens;
+  std::vector<double> ref;
+};
+
+inline PagedBatch make_paged_batch(const PagedCase& c) {
+  PagedBatch b;
+  b.s = static_cast<int64_t>(c.lens.size());
+  b.hq = c.hkv * c.group;
+  b.starts.push_back(0);
+  for (int32_t n : c.queries) b.starts.push_back(b.starts.back() + n);
+  b.t = b.starts.back();
+  b.lens = c.lens;
+  int64_t used = 0;
+  for (int32_t len : c.lens) {
+    const int64_t blocks = (len + c.block_size - 1) / c.block_size;
+    b.mb = std::max(b.mb, blocks + 1);  // one -1 entry past the longest
+    used += blocks;
+  }
+  b.nb = used + 2;  // two blocks nobody reads
+  std::vector<int32_t> pool(b.nb);
+  for (int64_t i = 0; i < b.nb; ++i) pool[i] = static_cast<int32_t>(i);
+  std::shuffle(pool.begin(), pool.end(), std::mt19937(41));
+  b.table.assign(b.s * b.mb, -1);
+  size_t next = 0;
+  for (int64_t s = 0; s < b.s; ++s) {
+    const int64_t blocks = (c.lens[s] + c.block_size - 1) / c.block_size;
+    for (int64_t j = 0; j < blocks; ++j) {
+      const bool share = c.share_blocks && j == 0 && s > 0 && b.table[(s - 1) * b.mb] >= 0;
+      b.table[s * b.mb + j] = share ? b.table[(s - 1) * b.mb] : pool[next++];
+    }
+  }
+  b.q = random_floats(b.t * b.hq * c.d, 42);
+  b.k = representable(random_floats(b.nb * c.block_size * c.hkv * c.d, 43, -2.0f, 2.0f), c.cache);
+  b.v = representable(random_floats(b.nb * c.block_size * c.hkv * c.dv, 44), c.cache);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(c.d));
+  b.ref.assign(b.t * b.hq * c.dv, 0.0);
+  for (int64_t s = 0; s < b.s; ++s) {
+    const int64_t n = c.queries[s], len = c.lens[s];
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t h = 0; h < b.hq; ++h) {
+        const int64_t row = b.starts[s] + i, hk = h / c.group;
+        const int64_t last = c.causal ? len - n + i : len - 1;
+        std::vector<double> w;
+        std::vector<int64_t> slots;  // (block * BS + slot) of each key seen
+        double mx = -1e300;
+        for (int64_t j = 0; j <= last; ++j) {
+          const int64_t slot = b.table[s * b.mb + j / c.block_size] * c.block_size + j % c.block_size;
+          double dot = 0.0;
+          for (int64_t e = 0; e < c.d; ++e)
+            dot += static_cast<double>(b.q[(row * b.hq + h) * c.d + e]) * b.k[(slot * c.hkv + hk) * c.d + e];
+          w.push_back(dot * scale);
+          slots.push_back(slot);
+          mx = std::max(mx, w.back());
+        }
+        double sum = 0.0;
+        for (double& x : w) sum += (x = std::exp(x - mx));
+        for (int64_t e = 0; e < c.dv; ++e) {
+          double o = 0.0;
+          for (size_t j = 0; j < w.size(); ++j) o += w[j] / sum * b.v[(slots[j] * c.hkv + hk) * c.dv + e];
+          b.ref[(row * b.hq + h) * c.dv + e] = o;
+        }
+      }
+  }
+  return b;
+}
+
+// The device side of a PagedBatch: its buffers and the op's tensors.
+struct PagedTensors {
+  plinth_buffer_t bq, bk, bv, btable, bstarts, blens, bo;
+  plinth_tensor_t q, k, v, table, starts, lens, o;
+  plinth_attention_params_t params{};
+  std::vector<const plinth_tensor_t*> inputs() const { return {&q, &k, &v, &table, &starts, &lens}; }
+};
+
+inline PagedTensors upload_paged(DeviceContext& ctx, const PagedCase& c, const PagedBatch& b) {
+  PagedTensors p;
+  p.bq = ctx.upload(b.q);
+  p.bk = upload_as(ctx, b.k, c.cache);
+  p.bv = upload_as(ctx, b.v, c.cache);
+  p.btable = ctx.upload(b.table);
+  p.bstarts = ctx.upload(b.starts);
+  p.blens = ctx.upload(b.lens);
+  p.bo = ctx.alloc(b.ref.size() * 4);
+  const int64_t e = dtype_bytes(c.cache);
+  p.q = tensor(p.bq, PLINTH_DTYPE_F32, {b.t, b.hq, c.d});
+  p.k = tensor(p.bk, c.cache, {b.nb, c.block_size, c.hkv, c.d}, e);
+  p.v = tensor(p.bv, c.cache, {b.nb, c.block_size, c.hkv, c.dv}, e);
+  p.table = tensor(p.btable, PLINTH_DTYPE_I32, {b.s, b.mb});
+  p.starts = tensor(p.bstarts, PLINTH_DTYPE_I32, {b.s + 1});
+  p.lens = tensor(p.blens, PLINTH_DTYPE_I32, {b.s});
+  p.o = tensor(p.bo, PLINTH_DTYPE_F32, {b.t, b.hq, c.dv});
+  p.params.struct_size = sizeof p.params;
+  p.params.causal = c.causal ? 1 : 0;
+  return p;
+}
+
+inline std::string check_paged_attention(DeviceContext& ctx, const PagedCase& c) {
+  const PagedBatch b = make_paged_batch(c);
+  const PagedTensors p = upload_paged(ctx, c, b);
+  if (!claims(ctx, PLINTH_OP_PAGED_ATTENTION, p.inputs(), {&p.o}, &p.params)) {
+    return "skip: the plugin does not claim this paged_attention call";
+  }
+  if (auto s = ctx.run(PLINTH_OP_PAGED_ATTENTION, p.inputs(), {&p.o}, &p.params); s != PLINTH_OK) {
+    return fail_status(ctx, "paged_attention", s);
+  }
+  const auto got = ctx.download<float>(p.bo, b.ref.size());
+  if (ctx.last_sync() != PLINTH_OK) return fail_status(ctx, "paged_attention sync", ctx.last_sync());
+  return expect_close(got, b.ref, 1e-9, "paged_attention");
+}
+
+// Mixed batch: a 1-token context beside long ones, a partly filled last block, a prefill chunk, a
+// sequence with no queries and a pure prefill, blocks shared and out of order.
+inline PagedCase mixed_paged_case(int64_t group, plinth_dtype_t cache, bool causal) {
+  PagedCase c;
+  c.queries = {1, 1, 3, 0, 5};
+  c.lens = {1, 50, 20, 5, 5};
+  c.group = group;
+  c.cache = cache;
+  c.causal = causal;
+  return c;
+}
+
+// Decode batch (one query per sequence) with a context long enough for split keys on a large GPU.
+inline PagedCase decode_paged_case(int64_t group, plinth_dtype_t cache) {
+  PagedCase c;
+  c.queries = {1, 1, 1, 1};
+  c.lens = {1, 700, 33, 300};
+  c.hkv = 2;
+  c.group = group;
+  c.d = 128;
+  c.dv = 128;
+  c.cache = cache;
+  return c;
+}
+
+// Each data-dependent error of paged_attention is reported, never read past: a block id outside the
+// cache, a context shorter than its queries, a context longer than its table row, query_start not
+// ending at T, and query_start decreasing.
+inline std::string check_paged_attention_errors(DeviceContext& ctx) {
+  const PagedCase c = mixed_paged_case(2, PLINTH_DTYPE_F16, true);
+  const PagedBatch good = make_paged_batch(c);
+  struct Bad {
+    const char* what;
+    std::function<void(PagedBatch&)> edit;
+  };
+  const std::vector<Bad> cases = {
+      {"block id = NB", [](PagedBatch& b) { b.table[1 * b.mb + 2] = static_cast<int32_t>(b.nb); }},
+      {"block id -1 in use", [](PagedBatch& b) { b.table[1 * b.mb + 3] = -1; }},
+      {"context below its queries", [](PagedBatch& b) { b.lens[4] = 4; }},
+      {"context past its table row", [](PagedBatch& b) { b.lens[0] = static_cast<int32_t>(b.mb * 16 + 1); }},
+      {"query_start not ending at T", [](PagedBatch& b) { b.starts.back() -= 1; }},
+      {"query_start decreasing", [](PagedBatch& b) { std::swap(b.starts[2], b.starts[3]); }},
+  };
+  for (const Bad& bad : cases) {
+    PagedBatch b = good;
+    bad.edit(b);
+    const PagedTensors p = upload_paged(ctx, c, b);
+    if (!claims(ctx, PLINTH_OP_PAGED_ATTENTION, p.inputs(), {&p.o}, &p.params)) {
+      return "skip: the plugin does not claim this paged_attention call";
+    }
+    const std::string what = std::string("paged_attention (") + bad.what + ")";
+    if (auto e =
+            expect_data_error(ctx, what, ctx.run(PLINTH_OP_PAGED_ATTENTION, p.inputs(), {&p.o}, &p.params));
+        !e.empty()) {
+      return e;
+    }
+  }
+  return "";
+}
+
 inline std::string check_graph_replay(DeviceContext& ctx) {
   const auto api = ctx.api();
   std::vector<float> x(1000, 1.0f);
@@ -588,16 +893,20 @@ inline std::string check_graph_replay(DeviceContext& ctx) {
 inline std::vector<std::pair<std::string, std::function<std::string(DeviceContext&)>>> all_checks() {
   return {
       {"matmul_f32", [](DeviceContext& c) { return check_matmul_float(c, PLINTH_DTYPE_F32, false); }},
-      {"matmul_f32_transposed", [](DeviceContext& c) { return check_matmul_float(c, PLINTH_DTYPE_F32, true); }},
+      {"matmul_f32_transposed",
+       [](DeviceContext& c) { return check_matmul_float(c, PLINTH_DTYPE_F32, true); }},
       {"matmul_f16", [](DeviceContext& c) { return check_matmul_float(c, PLINTH_DTYPE_F16, true); }},
       {"matmul_q4_1_decode", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_1, 1); }},
       {"matmul_q4_0_decode", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_0, 3); }},
       {"matmul_q8_0_decode", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q8_0, 8); }},
       {"matmul_q4_1_prefill", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_1, 37); }},
       // K = 4160: 130 blocks per row, so lanes run several steps and a partial last one.
-      {"matmul_q4_1_decode_long_k", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_1, 4, 4160); }},
-      {"matmul_q4_0_decode_long_k", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_0, 2, 4160); }},
-      {"matmul_q8_0_decode_long_k", [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q8_0, 1, 4160); }},
+      {"matmul_q4_1_decode_long_k",
+       [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_1, 4, 4160); }},
+      {"matmul_q4_0_decode_long_k",
+       [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q4_0, 2, 4160); }},
+      {"matmul_q8_0_decode_long_k",
+       [](DeviceContext& c) { return check_matmul_quant(c, PLINTH_DTYPE_Q8_0, 1, 4160); }},
       {"softmax_causal", check_softmax_causal},
       {"norms", check_norms},
       {"rope_normal", [](DeviceContext& c) { return check_rope(c, PLINTH_ROPE_NORMAL); }},
@@ -607,6 +916,59 @@ inline std::vector<std::pair<std::string, std::function<std::string(DeviceContex
       {"elementwise", check_elementwise},
       {"elementwise_dense", check_elementwise_dense},
       {"get_rows", check_get_rows},
+      {"set_rows_f32", [](DeviceContext& c) { return check_set_rows(c, PLINTH_DTYPE_F32); }},
+      {"set_rows_f16", [](DeviceContext& c) { return check_set_rows(c, PLINTH_DTYPE_F16); }},
+      {"set_rows_bf16", [](DeviceContext& c) { return check_set_rows(c, PLINTH_DTYPE_BF16); }},
+      {"paged_attention_mixed_f32_gqa1_causal",
+       [](DeviceContext& c) {
+         return check_paged_attention(c, mixed_paged_case(1, PLINTH_DTYPE_F32, true));
+       }},
+      {"paged_attention_mixed_f16_gqa4_causal",
+       [](DeviceContext& c) {
+         return check_paged_attention(c, mixed_paged_case(4, PLINTH_DTYPE_F16, true));
+       }},
+      {"paged_attention_mixed_f16_gqa8_full",
+       [](DeviceContext& c) {
+         return check_paged_attention(c, mixed_paged_case(8, PLINTH_DTYPE_F16, false));
+       }},
+      {"paged_attention_mixed_f32_gqa4_full",
+       [](DeviceContext& c) {
+         return check_paged_attention(c, mixed_paged_case(4, PLINTH_DTYPE_F32, false));
+       }},
+      {"paged_attention_mixed_bf16_gqa2_causal",
+       [](DeviceContext& c) {
+         return check_paged_attention(c, mixed_paged_case(2, PLINTH_DTYPE_BF16, true));
+       }},
+      // Head dims that are not multiples of 8 (element loads) and a block size of 5.
+      {"paged_attention_mixed_f16_gqa4_odd_dims",
+       [](DeviceContext& c) {
+         PagedCase pc = mixed_paged_case(4, PLINTH_DTYPE_F16, true);
+         pc.d = 36;
+         pc.dv = 20;
+         pc.block_size = 5;
+         return check_paged_attention(c, pc);
+       }},
+      // GQA 16: the group takes two blocks of 8 heads.
+      {"paged_attention_mixed_f32_gqa16_causal",
+       [](DeviceContext& c) {
+         PagedCase pc = mixed_paged_case(16, PLINTH_DTYPE_F32, true);
+         pc.hkv = 1;
+         return check_paged_attention(c, pc);
+       }},
+      // Long contexts beside prefill chunks: key splits (on a large GPU) under a causal mask.
+      {"paged_attention_mixed_long_f16_gqa4_causal",
+       [](DeviceContext& c) {
+         PagedCase pc = mixed_paged_case(4, PLINTH_DTYPE_F16, true);
+         pc.lens = {1, 600, 300, 5, 5};
+         return check_paged_attention(c, pc);
+       }},
+      {"paged_attention_decode_f16_gqa1",
+       [](DeviceContext& c) { return check_paged_attention(c, decode_paged_case(1, PLINTH_DTYPE_F16)); }},
+      {"paged_attention_decode_f16_gqa4",
+       [](DeviceContext& c) { return check_paged_attention(c, decode_paged_case(4, PLINTH_DTYPE_F16)); }},
+      {"paged_attention_decode_f32_gqa8",
+       [](DeviceContext& c) { return check_paged_attention(c, decode_paged_case(8, PLINTH_DTYPE_F32)); }},
+      {"paged_attention_errors", check_paged_attention_errors},
       {"graph_replay", check_graph_replay},
   };
 }
