@@ -74,6 +74,21 @@ std::string unsupported_reason(const CpuDevice& /*device*/, const sdk::OpCall& c
         return dtype_reason(call, "table", *x);
       if (!is_i32(call.input(1))) return dtype_reason(call, "indices", call.inputs[1]);
       return sdk::is_float(y.dtype) ? std::string() : dtype_reason(call, "output", y);
+    case PLINTH_OP_SET_ROWS:
+      if (!is_float(x)) return dtype_reason(call, "src", *x);
+      if (!is_i32(call.input(1))) return dtype_reason(call, "indices", call.inputs[1]);
+      return sdk::is_float(y.dtype) ? std::string() : dtype_reason(call, "dst", y);
+    case PLINTH_OP_PAGED_ATTENTION: {
+      static constexpr const char* kFloatNames[] = {"q", "k_cache", "v_cache"};
+      static constexpr const char* kIndexNames[] = {"block_table", "query_start", "context_lens"};
+      for (int i = 0; i < 3; ++i) {
+        if (!is_float(call.input(i)))
+          return dtype_reason(call, kFloatNames[i], call.inputs[static_cast<size_t>(i)]);
+        if (!is_i32(call.input(3 + i)))
+          return dtype_reason(call, kIndexNames[i], call.inputs[static_cast<size_t>(3 + i)]);
+      }
+      return sdk::is_float(y.dtype) ? std::string() : dtype_reason(call, "o", y);
+    }
     case PLINTH_OP_ROPE:
       if (!is_float(x)) return dtype_reason(call, "x", *x);
       if (!is_i32(call.input(1))) return dtype_reason(call, "positions", call.inputs[1]);
@@ -128,6 +143,8 @@ void run_op(OpContext& ctx) {
       }
       break;
     case PLINTH_OP_GET_ROWS: op_get_rows(ctx); break;
+    case PLINTH_OP_SET_ROWS: op_set_rows(ctx); break;
+    case PLINTH_OP_PAGED_ATTENTION: op_paged_attention(ctx); break;
     case PLINTH_OP_MEAN_POOL: op_mean_pool(ctx); break;
     case PLINTH_OP_TOP_K: op_top_k(ctx); break;
     case PLINTH_OP_ARGMAX: op_argmax(ctx); break;

@@ -49,6 +49,8 @@ void op_attention(OpContext& ctx);
 void op_matmul(OpContext& ctx);
 void op_quant_matmul(OpContext& ctx);
 void op_get_rows(OpContext& ctx);
+void op_set_rows(OpContext& ctx);
+void op_paged_attention(OpContext& ctx);
 void op_mean_pool(OpContext& ctx);
 void op_top_k(OpContext& ctx);
 void op_argmax(OpContext& ctx);

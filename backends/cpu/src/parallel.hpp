@@ -43,4 +43,29 @@ void parallel_for(int64_t n, int64_t grain, const Body& body) {
   if (error) std::rethrow_exception(error);
 }
 
+// Calls body(i) for every i in [0, n), handing items to threads one at a time as they free up.
+// For tasks of very uneven cost (a ragged batch: one long sequence next to many short ones), where
+// parallel_for's equal static ranges would leave threads idle. Runs inline for n <= 1.
+template <class Body>
+void parallel_for_dynamic(int64_t n, const Body& body) {
+  if (n <= 0) return;
+  const int64_t threads = std::min<int64_t>(max_threads(), n);
+  if (threads <= 1 || omp_in_parallel()) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for num_threads(static_cast <int>(threads)) schedule(dynamic, 1)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      body(i);
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace plinth::cpu

@@ -21,6 +21,8 @@ struct CpuStream {
   std::vector<float> stage_a;
   std::vector<float> stage_b;
   std::vector<float> stage_c;
+  // Task tables of ops that split ragged work (guarded by mutex; only grows).
+  std::vector<int64_t> stage_tasks;
 };
 
 }  // namespace plinth::cpu
