@@ -291,7 +291,7 @@ TEST_F(DefaultModel, PagedGreedyTokensMatchLlamaCppWithAllPromptsInOneBatch) {
 // kernels may round differently with the batch size (the CPU quantized matmul takes a fused kernel up
 // to 32 rows and a dequantize + GEMM path above), so that run only reports what diverged; with
 // batch_invariant the tokens and the logits after the prompt must be identical.
-// Alone runs are the slow part: PLINTH_DECODER_INVARIANCE_ALL=1 compares all 64 requests, else 8.
+// Alone runs are the slow part: PLINTH_DECODER_INVARIANCE_ALL=1 compares all 64 requests, else 4.
 void check_batch_invariance(const models::LlamaModel& model, bool invariant) {
   constexpr int kRequests = 64, kSteps = 16, kBlocksEach = 4;  // prompts <= 41 tokens + 16 <= 64
   const auto prompts = paged_requests(kRequests);
@@ -301,7 +301,7 @@ void check_batch_invariance(const models::LlamaModel& model, bool invariant) {
   for (int i = 0; i < kRequests; ++i) first[static_cast<std::size_t>(i)] = i * kBlocksEach;
   const PagedRun batch = run_paged(paged, prompts, kSteps, first, kBlocksEach);
   const char* all = std::getenv("PLINTH_DECODER_INVARIANCE_ALL");
-  const int stride = all != nullptr && std::string(all) == "1" ? 1 : kRequests / 8;
+  const int stride = all != nullptr && std::string(all) == "1" ? 1 : kRequests / 4;
   int compared = 0, diverged = 0, bitwise = 0;
   std::map<int, int> first_divergence;  // token index -> requests
   for (int i = 0; i < kRequests; i += stride) {
@@ -336,8 +336,12 @@ TEST_F(DefaultModel, PagedBatchInvariantOptionMakesRequestsIndependentOfTheBatch
   check_batch_invariance(*model_, true);
 }
 
+// A measurement, not a check (the kernels may legitimately round differently with the batch size):
+// run by the `slow` test decoder.paged_batch_divergence, which sets PLINTH_DECODER_INVARIANCE_ALL=1.
 TEST_F(DefaultModel, PagedBatchDivergenceWithoutTheOptionIsMeasured) {
-  if (PLINTH_DECODER_QUICK) GTEST_SKIP() << "64 requests are too slow for this device's quick run";
+  const char* all = std::getenv("PLINTH_DECODER_INVARIANCE_ALL");
+  if (all == nullptr || std::string(all) != "1")
+    GTEST_SKIP() << "a measurement: set PLINTH_DECODER_INVARIANCE_ALL=1";
   check_batch_invariance(*model_, false);
 }
 

@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
     const uint64_t per_block = PagedLlama::bytes_per_block(model.config(), 16, dtype);
     std::printf("KV cache (%s, blocks of 16): %llu bytes per block = %llu bytes per token\n", kv.c_str(),
                 static_cast<unsigned long long>(per_block), static_cast<unsigned long long>(per_block / 16));
+    std::fflush(stdout);
     for (const bool invariant : {false, true}) {
       PagedLlama paged(model,
                        {.kv_dtype = dtype, .num_blocks = seqs * per_seq, .batch_invariant = invariant});
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
       }
       std::printf("batch_invariant=%d: decode 1 seq/step %.1f tok/s; %d seqs/step %.1f tok/s (x%.1f)\n",
                   invariant ? 1 : 0, one, seqs, many, many / one);
+      std::fflush(stdout);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "plinth_decoder_paged_bench: %s\n", e.what());

@@ -253,18 +253,24 @@ struct PagedLlama::Impl {
   Tensor indices(int64_t offset, Shape shape) const {
     return Tensor::contiguous(meta_buf, DType::i32, shape, static_cast<uint64_t>(offset * kI32));
   }
-  // c = a b^T; with batch_invariant in slices of at most batch_invariant_rows rows, so each row's
-  // arithmetic does not depend on how many rows the step has.
+  // Rows a matmul runs over for m rows of data: with batch_invariant, m rounded up to whole slices
+  // (the scratch buffers hold the padding; its rows are stale but finite and never read back).
+  int64_t padded(int64_t m) const {
+    return options.batch_invariant ? ceil_div(m, options.batch_invariant_rows) * options.batch_invariant_rows
+                                   : m;
+  }
+  // c = a b^T over padded rows. With batch_invariant every launch has exactly batch_invariant_rows
+  // rows: kernels choose their algorithm (and so their rounding) by the row count, so a fixed count
+  // makes each row's result independent of how many other rows the step has.
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c) {
     const ops::MatmulOptions tb{.transpose_b = true};
-    const int64_t m = a.dim(0);
-    if (!options.batch_invariant || m <= options.batch_invariant_rows) {
+    if (!options.batch_invariant) {
       ops::matmul(stream, a, b, c, tb);
       return;
     }
-    for (int64_t r = 0; r < m; r += options.batch_invariant_rows) {
-      const int64_t e = std::min(m, r + options.batch_invariant_rows);
-      ops::matmul(stream, a.slice(0, r, e), b, c.slice(0, r, e), tb);
+    const int64_t r_rows = options.batch_invariant_rows;
+    for (int64_t r = 0; r < a.dim(0); r += r_rows) {
+      ops::matmul(stream, a.slice(0, r, r + r_rows), b, c.slice(0, r, r + r_rows), tb);
     }
   }
   void forward();
@@ -320,19 +326,24 @@ PagedLlama::Impl::Impl(const LlamaModel& m, const PagedLlamaOptions& o)
       pack({cfg.vocab_size, options.block_size, options.num_blocks, options.max_batch_tokens,
             options.max_seqs, max_blocks_per_seq}),
       cache(m.device(), stream, cfg, options.num_blocks, options.block_size, options.kv_dtype) {
-  const int64_t t = options.max_batch_tokens;
+  const int64_t t = padded(options.max_batch_tokens);
   const int64_t d = cfg.d_model;
   const int64_t q_dim = int64_t{cfg.n_heads} * cfg.head_dim;
   const int64_t kv_dim = int64_t{cfg.n_kv_heads} * cfg.head_dim;
-  x_buf = alloc(t * d * kF32);
-  xn_buf = alloc(t * d * kF32);
-  qkv_buf = alloc(t * (q_dim + 2 * kv_dim) * kF32);
-  attn_buf = alloc(t * q_dim * kF32);
-  tmp_buf = alloc(t * d * kF32);
-  gu_buf = alloc(t * 2 * cfg.ffn_dim * kF32);
-  act_buf = alloc(t * cfg.ffn_dim * kF32);
+  for (auto [buf, floats] : {std::pair{&x_buf, t * d},
+                             {&xn_buf, t * d},
+                             {&qkv_buf, t * (q_dim + 2 * kv_dim)},
+                             {&attn_buf, t * q_dim},
+                             {&tmp_buf, t * d},
+                             {&gu_buf, t * 2 * cfg.ffn_dim},
+                             {&act_buf, t * cfg.ffn_dim},
+                             {&logits_buf, padded(options.max_seqs) * cfg.vocab_size}}) {
+    *buf = alloc(static_cast<uint64_t>(floats * kF32));
+    // Zeroed once, so padding rows (batch_invariant) never hold NaN patterns of fresh memory.
+    ops::fill(stream, Tensor::contiguous(*buf, DType::f32, {floats}), 0.0);
+  }
   meta_buf = alloc(static_cast<uint64_t>(pack.offsets().total * kI32));
-  logits_buf = alloc(int64_t{options.max_seqs} * cfg.vocab_size * kF32);
+  stream.synchronize();
   logits_host.resize(static_cast<std::size_t>(options.max_seqs) * static_cast<std::size_t>(cfg.vocab_size));
 }
 
@@ -362,56 +373,65 @@ void PagedLlama::Impl::forward() {
   const Tensor context_lens = indices(off.context_lens, {s});
   const Tensor tables = indices(off.tables, {s, mb});
 
+  // Matmul operands span mp rows (padding for batch_invariant); every other op the n real ones.
+  const int64_t mp = padded(n);
   const Tensor x = rows(x_buf, 0, n, d);
   const Tensor xn = rows(xn_buf, 0, n, d);
-  const Tensor qkv = rows(qkv_buf, 0, n, qkv_dim);
+  const Tensor xn_mm = rows(xn_buf, 0, mp, d);
+  const Tensor qkv = rows(qkv_buf, 0, mp, qkv_dim);
   // Views of the qkv rows [q | k | v], as in LlamaSession; q also as [T, Hq, D] heads.
   const std::array<int64_t, 2> qkv_rows = {qkv_dim * kF32, kF32};
   const std::array<int64_t, 3> head_strides = {qkv_dim * kF32, hd * kF32, kF32};
   const auto k_off = static_cast<uint64_t>(q_dim * kF32);
   const auto v_off = static_cast<uint64_t>((q_dim + kv_dim) * kF32);
-  const Tensor q_part = Tensor::strided(qkv_buf, DType::f32, {n, q_dim}, qkv_rows);
-  const Tensor k_part = Tensor::strided(qkv_buf, DType::f32, {n, kv_dim}, qkv_rows, k_off);
-  const Tensor v_part = Tensor::strided(qkv_buf, DType::f32, {n, kv_dim}, qkv_rows, v_off);
+  const Tensor q_part = Tensor::strided(qkv_buf, DType::f32, {mp, q_dim}, qkv_rows);
+  const Tensor k_part = Tensor::strided(qkv_buf, DType::f32, {mp, kv_dim}, qkv_rows, k_off);
+  const Tensor v_part = Tensor::strided(qkv_buf, DType::f32, {mp, kv_dim}, qkv_rows, v_off);
+  const Tensor k_new = k_part.slice(0, 0, n);
+  const Tensor v_new = v_part.slice(0, 0, n);
   const Tensor qk_heads = Tensor::strided(qkv_buf, DType::f32, {n, hq + hkv, hd}, head_strides);
   const Tensor q_heads = Tensor::strided(qkv_buf, DType::f32, {n, hq, hd}, head_strides);
-  const Tensor attn = rows(attn_buf, 0, n, q_dim);
+  const Tensor attn = rows(attn_buf, 0, mp, q_dim);
   const Tensor o_heads = Tensor::contiguous(attn_buf, DType::f32, {n, hq, hd});
   const Tensor tmp = rows(tmp_buf, 0, n, d);
-  const Tensor gu = rows(gu_buf, 0, n, 2 * ffn);
+  const Tensor tmp_mm = rows(tmp_buf, 0, mp, d);
+  const Tensor gu = rows(gu_buf, 0, mp, 2 * ffn);
   const std::array<int64_t, 2> gu_strides = {2 * ffn * kF32, kF32};
-  const Tensor gate = Tensor::strided(gu_buf, DType::f32, {n, ffn}, gu_strides, 0);
-  const Tensor up =
-      Tensor::strided(gu_buf, DType::f32, {n, ffn}, gu_strides, static_cast<uint64_t>(ffn * kF32));
-  const Tensor act = rows(act_buf, 0, n, ffn);
+  const Tensor gate_mm = Tensor::strided(gu_buf, DType::f32, {mp, ffn}, gu_strides, 0);
+  const Tensor up_mm =
+      Tensor::strided(gu_buf, DType::f32, {mp, ffn}, gu_strides, static_cast<uint64_t>(ffn * kF32));
+  const Tensor gate = gate_mm.slice(0, 0, n);
+  const Tensor up = up_mm.slice(0, 0, n);
+  const Tensor act_mm = rows(act_buf, 0, mp, ffn);
+  const Tensor act = act_mm.slice(0, 0, n);
 
   ops::get_rows(stream, w.token_embd, ids, x);
   for (int l = 0; l < cfg.n_layers; ++l) {
     const auto& L = w.layers[static_cast<std::size_t>(l)];
     ops::rms_norm(stream, x, L.attn_norm, xn, norm);
     if (L.w_qkv) {
-      matmul(xn, *L.w_qkv, qkv);
+      matmul(xn_mm, *L.w_qkv, qkv);
     } else {
-      matmul(xn, L.wq, q_part);
-      matmul(xn, L.wk, k_part);
-      matmul(xn, L.wv, v_part);
+      matmul(xn_mm, L.wq, q_part);
+      matmul(xn_mm, L.wk, k_part);
+      matmul(xn_mm, L.wv, v_part);
     }
     ops::rope(stream, qk_heads, pos, qk_heads, rope);  // q and k heads are adjacent: one launch
-    ops::set_rows(stream, k_part, slots, cache.slots(false, l));
-    ops::set_rows(stream, v_part, slots, cache.slots(true, l));
+    ops::set_rows(stream, k_new, slots, cache.slots(false, l));
+    ops::set_rows(stream, v_new, slots, cache.slots(true, l));
     ops::paged_attention(stream, q_heads, cache.blocks(false, l), cache.blocks(true, l), tables, query_start,
                          context_lens, o_heads, {.causal = true});
-    matmul(attn, L.wo, tmp);
+    matmul(attn, L.wo, tmp_mm);
     ops::add(stream, x, tmp, x);
     ops::rms_norm(stream, x, L.ffn_norm, xn, norm);
     if (L.w_gate_up) {
-      matmul(xn, *L.w_gate_up, gu);
+      matmul(xn_mm, *L.w_gate_up, gu);
     } else {
-      matmul(xn, L.w_gate, gate);
-      matmul(xn, L.w_up, up);
+      matmul(xn_mm, L.w_gate, gate_mm);
+      matmul(xn_mm, L.w_up, up_mm);
     }
     ops::swiglu(stream, gate, up, act);
-    matmul(act, L.w_down, tmp);
+    matmul(act_mm, L.w_down, tmp_mm);
     ops::add(stream, x, tmp, x);
   }
   // Only the wanted rows go through the final norm and the (vocab-wide, so costly) output matmul.
@@ -421,7 +441,7 @@ void PagedLlama::Impl::forward() {
   const Tensor wanted_n = rows(xn_buf, 0, count, d);
   ops::get_rows(stream, x, indices(off.logit_rows, {count}), wanted);
   ops::rms_norm(stream, wanted, w.output_norm, wanted_n, norm);
-  matmul(wanted_n, w.output, rows(logits_buf, 0, count, cfg.vocab_size));
+  matmul(rows(xn_buf, 0, padded(count), d), w.output, rows(logits_buf, 0, padded(count), cfg.vocab_size));
 }
 
 PagedLlama::PagedLlama(const LlamaModel& model, const PagedLlamaOptions& options)

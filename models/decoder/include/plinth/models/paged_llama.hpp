@@ -30,10 +30,11 @@ struct PagedLlamaOptions {
   uint64_t cache_memory_cap = uint64_t{4} << 30;  // bytes, for num_blocks = 0
   int max_batch_tokens = 512;                     // most tokens, all chunks together, in one step
   int max_seqs = 256;                             // most chunks in one step
-  // Makes each sequence's logits independent of what else is in the step: matmuls run in slices of at
-  // most batch_invariant_rows rows, so every row takes the same kernel path whatever the batch size
-  // (kernels pick their algorithm, and so their rounding, by the number of rows). Costs weight
-  // re-reads for batches above that size; see docs/models.md for the measured price.
+  // Makes each sequence's logits independent of what else is in the step (bit for bit): every
+  // matmul launch has exactly batch_invariant_rows rows (the last one padded), because kernels pick
+  // their algorithm, and so their rounding, by the row count (the CPU quantized matmul: a fused kernel
+  // up to 32 rows, dequantize + GEMM above). Costs the padding rows' arithmetic and one weight read
+  // per slice; docs/models.md has the measured price.
   bool batch_invariant = false;
   int batch_invariant_rows = 8;
 };
