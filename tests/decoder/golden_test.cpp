@@ -11,11 +11,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <vector>
-
 #include <plinth/models/llama_model.hpp>
 #include <plinth/models/llama_session.hpp>
+#include <plinth/models/paged_llama.hpp>
+#include <vector>
 
 #include "gguf_builder.hpp"
 #include "test_support.hpp"
@@ -195,6 +196,171 @@ TEST_F(DefaultModel, PrefillThenDecodeEqualsOnePrefill) {
     const auto logits = split.decode(seq[i]);
     EXPECT_LT(nmse(logits, std::span(all).subspan(i * vocab, vocab)), 1e-8) << "position " << i;
   }
+}
+
+// ---- PagedLlama, the batched step over a paged KV cache ----------------------------------------
+
+// Requests for the paged tests: the golden prompts, each extended by a few tokens so that no two are
+// the same (i % 4 picks the prompt, i / 4 the extension).
+std::vector<std::vector<int32_t>> paged_requests(int count) {
+  const Golden& g = golden();
+  std::vector<std::vector<int32_t>> out;
+  for (int i = 0; i < count; ++i) {
+    std::vector<int32_t> p = g.cases[static_cast<std::size_t>(i % 4)].prompt;
+    const auto& ext = g.cases[static_cast<std::size_t>((i / 4) % 4)].greedy;
+    p.insert(p.end(), ext.begin(), ext.begin() + 1 + i / 16);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Greedy generation of `steps` tokens for each request through `model`, as an engine would drive it:
+// prompts are admitted whole while a step has room for them (max_batch_tokens), beside the decode
+// tokens of the requests already running. Request i uses blocks [first_block[i], + blocks_each).
+struct PagedRun {
+  std::vector<std::vector<int32_t>> tokens;      // generated, per request
+  std::vector<std::vector<float>> first_logits;  // after the prompt, per request
+};
+PagedRun run_paged(models::PagedLlama& model, const std::vector<std::vector<int32_t>>& prompts, int steps,
+                   const std::vector<int32_t>& first_block, int blocks_each) {
+  const std::size_t n = prompts.size();
+  PagedRun run;
+  run.tokens.resize(n);
+  run.first_logits.resize(n);
+  std::vector<std::vector<int32_t>> tables(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int b = 0; b < blocks_each; ++b) tables[i].push_back(first_block[i] + b);
+  }
+  std::size_t admitted = 0;
+  std::vector<int32_t> next(n);
+  std::vector<int> pos(n, 0);
+  for (;;) {
+    std::vector<models::BatchChunk> chunks;
+    std::vector<std::size_t> who;
+    int64_t budget = model.max_batch_tokens();
+    for (std::size_t i = 0; i < admitted; ++i) {  // decode tokens of running requests first
+      if (static_cast<int>(run.tokens[i].size()) >= steps) continue;
+      chunks.push_back({.tokens = {&next[i], 1}, .start_pos = pos[i], .block_table = tables[i]});
+      who.push_back(i);
+      --budget;
+    }
+    while (admitted < n && static_cast<int64_t>(prompts[admitted].size()) <= budget) {
+      chunks.push_back({.tokens = prompts[admitted], .start_pos = 0, .block_table = tables[admitted]});
+      budget -= static_cast<int64_t>(prompts[admitted].size());
+      who.push_back(admitted++);
+    }
+    if (chunks.empty()) break;
+    const auto logits = model.step(chunks);
+    const auto vocab = static_cast<std::size_t>(model.vocab_size());
+    for (std::size_t c = 0; c < who.size(); ++c) {
+      const std::size_t i = who[c];
+      const auto row = logits.subspan(c * vocab, vocab);
+      if (pos[i] == 0) run.first_logits[i].assign(row.begin(), row.end());
+      pos[i] += static_cast<int>(chunks[c].tokens.size());
+      next[i] = argmax(row);
+      run.tokens[i].push_back(next[i]);
+    }
+  }
+  return run;
+}
+
+// PagedLlama on the test device, or null with the refusal in `why` (a backend without the ABI 1.2
+// paged ops; the refusal itself is tested in paged_test.cpp).
+std::unique_ptr<models::PagedLlama> paged_or_null(const LlamaModel& model, const models::PagedLlamaOptions& o,
+                                                  std::string& why) {
+  try {
+    return std::make_unique<models::PagedLlama>(model, o);
+  } catch (const std::runtime_error& e) {
+    why = e.what();
+    return nullptr;
+  }
+}
+
+TEST_F(DefaultModel, PagedGreedyTokensMatchLlamaCppWithAllPromptsInOneBatch) {
+  const Golden& g = golden();
+  const int steps = golden_steps();
+  const std::size_t n_cases = PLINTH_DECODER_QUICK ? 1 : g.cases.size();
+  std::vector<std::vector<int32_t>> prompts;
+  for (std::size_t i = 0; i < n_cases; ++i) prompts.push_back(g.cases[i].prompt);
+  // The production configuration: f16 cache, blocks of 16.
+  std::string why;
+  const auto paged_ptr = paged_or_null(*model_, {.num_blocks = 32}, why);
+  if (!paged_ptr) GTEST_SKIP() << why;
+  models::PagedLlama& paged = *paged_ptr;
+  std::vector<int32_t> first(n_cases);
+  for (std::size_t i = 0; i < n_cases; ++i) first[i] = static_cast<int32_t>(31 - 5 * i - 4);  // out of order
+  const PagedRun run = run_paged(paged, prompts, steps, first, 5);
+  for (std::size_t i = 0; i < n_cases; ++i) {
+    const GoldenCase& c = g.cases[i];
+    SCOPED_TRACE(c.name);
+    EXPECT_LT(nmse(run.first_logits[i], c.llama_logits[0]), kLlamaCppNmse);
+    for (int s = 0; s < steps && s < static_cast<int>(c.greedy.size()); ++s) {
+      ASSERT_EQ(run.tokens[i][static_cast<std::size_t>(s)], c.greedy[static_cast<std::size_t>(s)])
+          << "greedy token differs at step " << s
+          << " (llama.cpp's top-2 margin there: " << c.margins[static_cast<std::size_t>(s)] << ")";
+    }
+  }
+}
+
+// Batch invariance: the greedy tokens of a request alone vs among 63 others. Without the option the
+// kernels may round differently with the batch size (the CPU quantized matmul takes a fused kernel up
+// to 32 rows and a dequantize + GEMM path above), so that run only reports what diverged; with
+// batch_invariant the tokens and the logits after the prompt must be identical.
+// Alone runs are the slow part: PLINTH_DECODER_INVARIANCE_ALL=1 compares all 64 requests, else 4.
+void check_batch_invariance(const models::LlamaModel& model, bool invariant) {
+  constexpr int kRequests = 64, kSteps = 16, kBlocksEach = 4;  // prompts <= 41 tokens + 16 <= 64
+  const auto prompts = paged_requests(kRequests);
+  const models::PagedLlamaOptions o{.num_blocks = kRequests * kBlocksEach, .batch_invariant = invariant};
+  std::string why;
+  const auto paged_ptr = paged_or_null(model, o, why);
+  if (!paged_ptr) GTEST_SKIP() << why;
+  models::PagedLlama& paged = *paged_ptr;
+  std::vector<int32_t> first(kRequests);
+  for (int i = 0; i < kRequests; ++i) first[static_cast<std::size_t>(i)] = i * kBlocksEach;
+  const PagedRun batch = run_paged(paged, prompts, kSteps, first, kBlocksEach);
+  const char* all = std::getenv("PLINTH_DECODER_INVARIANCE_ALL");
+  const int stride = all != nullptr && std::string(all) == "1" ? 1 : kRequests / 4;
+  int compared = 0, diverged = 0, bitwise = 0;
+  std::map<int, int> first_divergence;  // token index -> requests
+  for (int i = 0; i < kRequests; i += stride) {
+    // Alone, in other blocks than in the batch run.
+    const PagedRun alone = run_paged(paged, {prompts[static_cast<std::size_t>(i)]}, kSteps,
+                                     {(kRequests - 1 - i) * kBlocksEach}, kBlocksEach);
+    ++compared;
+    const auto& a = alone.tokens[0];
+    const auto& b = batch.tokens[static_cast<std::size_t>(i)];
+    if (alone.first_logits[0] == batch.first_logits[static_cast<std::size_t>(i)]) ++bitwise;
+    const auto mismatch = std::mismatch(a.begin(), a.end(), b.begin());
+    if (mismatch.first != a.end()) {
+      ++diverged;
+      ++first_divergence[static_cast<int>(mismatch.first - a.begin())];
+    }
+    if (invariant) {
+      EXPECT_EQ(a, b) << "request " << i;
+      EXPECT_TRUE(alone.first_logits[0] == batch.first_logits[static_cast<std::size_t>(i)])
+          << "request " << i << ": logits after the prompt differ bitwise";
+    }
+  }
+  std::printf(
+      "[ invariance ] batch_invariant=%d: %d of %d requests diverge alone vs among %d; %d with "
+      "bitwise-equal prompt logits; first divergent token:",
+      invariant ? 1 : 0, diverged, compared, kRequests - 1, bitwise);
+  for (const auto& [at, count] : first_divergence) std::printf(" %d@%d", count, at);
+  std::printf("\n");
+}
+
+TEST_F(DefaultModel, PagedBatchInvariantOptionMakesRequestsIndependentOfTheBatch) {
+  if (PLINTH_DECODER_QUICK) GTEST_SKIP() << "64 requests are too slow for this device's quick run";
+  check_batch_invariance(*model_, true);
+}
+
+// A measurement, not a check (the kernels may legitimately round differently with the batch size):
+// run by the `slow` test decoder.paged_batch_divergence, which sets PLINTH_DECODER_INVARIANCE_ALL=1.
+TEST_F(DefaultModel, PagedBatchDivergenceWithoutTheOptionIsMeasured) {
+  const char* all = std::getenv("PLINTH_DECODER_INVARIANCE_ALL");
+  if (all == nullptr || std::string(all) != "1")
+    GTEST_SKIP() << "a measurement: set PLINTH_DECODER_INVARIANCE_ALL=1";
+  check_batch_invariance(*model_, false);
 }
 
 }  // namespace
