@@ -1,5 +1,6 @@
-// plinth bench ops: op-level benchmarks of one device beside baselines measured in the same run.
-// The measuring lives in bench/ (library plinth_bench); this file only maps the command line onto it.
+// plinth bench ops|engine: benchmarks of one device beside baselines measured in the same run.
+// The measuring lives in bench/ (libraries plinth_bench and plinth_engine_bench); this file only maps
+// the command line onto it.
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -9,6 +10,7 @@
 #include "commands.hpp"
 
 #if PLINTH_HAVE_BENCH
+#include "plinth/bench/engine_bench.hpp"
 #include "plinth/bench/ops_bench.hpp"
 #endif
 
@@ -73,6 +75,47 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   ops->add_option("--only", args->only, "Run only these sections: matmul, copy, launch (repeatable)")
       ->check(CLI::IsMember({"matmul", "copy", "launch"}));
   ops->callback([args, &exit_code] { run_bench_ops(*args, exit_code); });
+
+#if PLINTH_HAVE_BENCH
+  auto engine_args = std::make_shared<bench::EngineBenchOptions>();
+  CLI::App* engine = bench->add_subcommand(
+      "engine",
+      "The serving engine (continuous batching over the paged KV cache) on one device: aggregate\n"
+      "generated tok/s, TTFT and inter-token latency at several concurrencies; decoders' latency while a\n"
+      "2048-token prompt is prefilled; a shared 512-token system prompt with and without the prefix\n"
+      "cache; KV memory per token. bench/engine-bench.sh runs llama.cpp's batched bench beside it.");
+  engine->add_option("--model", engine_args->model, "Model name from the store, or a GGUF path")
+      ->capture_default_str();
+  engine->add_option("--device", engine_args->device, "Device id")->capture_default_str();
+  engine->add_option("--plugin", engine_args->plugins, "Backend plugin file or directory (repeatable)")
+      ->allow_extra_args(false);
+  engine->add_option("--concurrency", engine_args->concurrency, "Concurrent sequences (repeatable)")
+      ->allow_extra_args(false)
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  engine->add_option("--prompt", engine_args->prompt_tokens, "Prompt tokens per sequence")
+      ->check(CLI::Range(1, 8192))
+      ->capture_default_str();
+  engine->add_option("--gen", engine_args->gen_tokens, "Generated tokens per sequence")
+      ->check(CLI::Range(2, 8192))
+      ->capture_default_str();
+  engine->add_option("--kv-dtype", engine_args->kv_dtype, "KV cache dtype")
+      ->check(CLI::IsMember({"f16", "f32"}))
+      ->capture_default_str();
+  engine->add_option("--block-size", engine_args->block_size, "Tokens per KV block")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  engine->add_option("--max-batch-tokens", engine_args->max_batch_tokens, "Token budget of one engine step")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  engine->add_option("--only", engine_args->sections, "Run only these sections (repeatable)")
+      ->check(CLI::IsMember(bench::engine_bench_sections()));
+  engine->add_option("--json", engine_args->json, "Also write the results as JSON to this file");
+  engine->callback([engine_args, &exit_code] {
+    bench::run_engine_bench(*engine_args, std::cout);
+    exit_code = 0;
+  });
+#endif
 }
 
 }  // namespace plinth::cli
