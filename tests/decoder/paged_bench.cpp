@@ -2,7 +2,7 @@
 // the KV cache's bytes per token.
 //
 //   plinth_decoder_paged_bench [--model PATH] [--device cpu:0] [--seqs 64] [--prompt 32] [--decode 32]
-//                              [--kv f16|f32] [--repeat 3]
+//                              [--kv f16|f32] [--invariant on|off|both] [--repeat 3]
 //
 // Each sequence gets a synthetic prompt (prefilled first, not timed), then --decode steps in which every
 // sequence adds one token; tokens/s = seqs * decode / time. Runs with and without batch_invariant.
@@ -74,6 +74,7 @@ double decode_rate(PagedLlama& model, int seqs, int prompt_n, int decode_n) {
 int main(int argc, char** argv) {
   std::string model_arg, device_id = "cpu:0", kv = "f16";
   int seqs = 64, prompt_n = 32, decode_n = 32, repeat = 3;
+  std::string invariant_arg = "both";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -95,19 +96,23 @@ int main(int argc, char** argv) {
       decode_n = std::stoi(next());
     else if (a == "--kv")
       kv = next();
+    else if (a == "--invariant")
+      invariant_arg = next();
     else if (a == "--repeat")
       repeat = std::max(1, std::stoi(next()));
     else {
       std::fprintf(stderr,
                    "usage: %s [--model PATH] [--device ID] [--seqs N] [--prompt N] [--decode N] "
-                   "[--kv f16|f32] [--repeat N]\n",
+                   "[--kv f16|f32] [--invariant on|off|both] [--repeat N]\n",
                    argv[0]);
       return 2;
     }
   }
-  if (seqs < 1 || prompt_n < 1 || decode_n < 1 || (kv != "f16" && kv != "f32")) {
+  if (seqs < 1 || prompt_n < 1 || decode_n < 1 || (kv != "f16" && kv != "f32") ||
+      (invariant_arg != "on" && invariant_arg != "off" && invariant_arg != "both")) {
     std::fprintf(stderr,
-                 "plinth_decoder_paged_bench: need --seqs, --prompt, --decode >= 1 and --kv f16 or f32\n");
+                 "plinth_decoder_paged_bench: need --seqs, --prompt, --decode >= 1, --kv f16 or f32 and "
+                 "--invariant on, off or both\n");
     return 2;
   }
   try {
@@ -125,6 +130,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(per_block), static_cast<unsigned long long>(per_block / 16));
     std::fflush(stdout);
     for (const bool invariant : {false, true}) {
+      if (invariant_arg != "both" && invariant != (invariant_arg == "on")) continue;
       PagedLlama paged(model,
                        {.kv_dtype = dtype, .num_blocks = seqs * per_seq, .batch_invariant = invariant});
       double one = 0, many = 0;

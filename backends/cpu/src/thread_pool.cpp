@@ -25,6 +25,7 @@ namespace plinth::cpu {
 namespace {
 
 thread_local bool tl_in_job = false;
+thread_local int tl_thread_index = 0;  // 0 on callers; 1..threads-1 on workers
 thread_local int64_t tl_worker_budget = -1;  // see spin_until
 thread_local int64_t tl_caller_budget = -1;
 
@@ -95,7 +96,12 @@ ThreadPool::ThreadPool(int threads, int spin_us, WaitMode mode)
       online_cpus_(static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)))) {
   shared_cores_.store(mode == WaitMode::kSleep, std::memory_order_relaxed);
   workers_.reserve(static_cast<size_t>(threads_ - 1));
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_main(); });
+  for (int i = 1; i < threads_; ++i) {
+    workers_.emplace_back([this, i] {
+      tl_thread_index = i;
+      worker_main();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -114,6 +120,8 @@ ThreadPool& ThreadPool::instance() {
 }
 
 bool ThreadPool::in_job() noexcept { return tl_in_job; }
+
+int ThreadPool::thread_index() noexcept { return tl_thread_index; }
 
 bool ThreadPool::spin_until(const auto& ready, int64_t& budget) const {
   if (ready()) return true;

@@ -50,6 +50,10 @@ class ThreadPool {
 
   // True on a pool worker, and on a caller while it runs a job: a nested parallel loop runs inline.
   static bool in_job() noexcept;
+  // 0 on any thread that is not a worker (a caller), 1..threads()-1 on the workers: an index into
+  // per-thread scratch of a stream. Two callers may both be 0 at once, but only with distinct
+  // streams (a job runs for one caller; a caller that finds the pool busy runs inline).
+  static int thread_index() noexcept;
 
   // Runs fn over [0, n) cut into `chunks` near-equal ranges (1 <= chunks <= kMaxChunks), returning
   // when every chunk is done. The first exception a chunk throws is rethrown here (the other
