@@ -163,9 +163,12 @@ std::vector<int32_t> synthetic_prompt(int n, uint64_t seed, int vocab) {
   return out;
 }
 
-sch::EngineOptions engine_options(const EngineBenchOptions& o, std::size_t max_running, bool prefix_caching) {
+sch::EngineOptions engine_options(const EngineBenchOptions& o, std::size_t max_running, bool prefix_caching,
+                                  double prefill_per_decode = 0) {
   sch::EngineOptions e;
   e.scheduler.max_batch_tokens = static_cast<std::size_t>(o.max_batch_tokens);
+  e.scheduler.prefill_per_decode = prefill_per_decode;
+  e.scheduler.min_prefill_chunk = static_cast<std::size_t>(o.min_prefill_chunk);
   e.scheduler.max_running = max_running;
   e.scheduler.prefix_caching = prefix_caching;
   return e;
@@ -241,48 +244,64 @@ void throughput(Context& ctx) {
 }
 
 // A long prompt arrives while 16 sequences decode: their inter-token latency before it arrives and
-// while it is prefilled (until its first token).
+// while it is prefilled (until its first token), without the scheduler's prefill cap and with it.
 void chunked_prefill(Context& ctx) {
   const auto& o = ctx.options;
   constexpr int kDecoders = 16;
   constexpr int kLongPrompt = 2048;
-  std::cerr << "bench engine: chunked prefill (" << kLongPrompt << "-token prompt among " << kDecoders
-            << " decoders)\n";
-  Harness h(ctx.model, engine_options(o, kDecoders + 1, true));
-  for (int i = 0; i < kDecoders; ++i) {
-    h.submit(synthetic_prompt(o.prompt_tokens, 2000 + static_cast<uint64_t>(i), ctx.vocab), 100000);
-  }
-  wait_tokens(h.traces(), 0, kDecoders, 8);
-  const auto warm = Clock::now();
-  wait_tokens(h.traces(), 0, kDecoders, 40);
-  Trace& big = h.submit(synthetic_prompt(kLongPrompt, 7, ctx.vocab), 1);
-  const auto arrived = big.submitted;
-  while (big.count.load(std::memory_order_acquire) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  // A few more decode steps after the prefill, then stop the decoders.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  for (int i = 0; i < kDecoders; ++i) h.traces()[static_cast<std::size_t>(i)].cancel->cancel();
-  h.wait_all();
-  const auto first = big.times.front();
-  std::vector<double> before, during;
-  for (int i = 0; i < kDecoders; ++i) {
-    const Trace& t = h.traces()[static_cast<std::size_t>(i)];
-    t.gaps(warm, arrived, before);
-    t.gaps(arrived, first, during);
-  }
-  const double p99_before = percentile(before, 99) * 1e3, p99_during = percentile(during, 99) * 1e3;
   ctx.out << "\n== chunked prefill: a " << kLongPrompt << "-token prompt arrives while " << kDecoders
           << " sequences decode (step budget " << o.max_batch_tokens << " tokens) ==\n"
-          << "decoders' ITL p50/p99 before: " << std::fixed << std::setprecision(1) << percentile(before, 50) * 1e3
-          << " / " << p99_before << " ms; during the prefill: " << percentile(during, 50) * 1e3 << " / " << p99_during
-          << " ms; p99 ratio " << std::setprecision(2) << (p99_before > 0 ? p99_during / p99_before : 0)
-          << "x (goal <= 2x); long prompt TTFT " << std::setprecision(0) << big.ttft() * 1e3 << " ms\n";
-  ctx.results["chunked_prefill"] = {{"decoders", kDecoders},
-                                    {"long_prompt_tokens", kLongPrompt},
-                                    {"itl_p50_before_ms", percentile(before, 50) * 1e3},
-                                    {"itl_p99_before_ms", p99_before},
-                                    {"itl_p50_during_ms", percentile(during, 50) * 1e3},
-                                    {"itl_p99_during_ms", p99_during},
-                                    {"long_prompt_ttft_ms", big.ttft() * 1e3}};
+          << " prefill cap         | decoders' ITL p50 / p99 before, ms | during the prefill, ms | p99 ratio (goal <= 2x) | long prompt TTFT ms\n";
+  json rows = json::array();
+  std::vector<double> caps = {0.0};
+  if (o.prefill_per_decode > 0) caps.push_back(o.prefill_per_decode);
+  for (const double cap : caps) {
+    std::cerr << "bench engine: chunked prefill (" << kLongPrompt << "-token prompt among " << kDecoders
+              << " decoders), prefill cap " << cap << "\n";
+    Harness h(ctx.model, engine_options(o, kDecoders + 1, true, cap));
+    for (int i = 0; i < kDecoders; ++i) {
+      h.submit(synthetic_prompt(o.prompt_tokens, 2000 + static_cast<uint64_t>(i), ctx.vocab), 100000);
+    }
+    wait_tokens(h.traces(), 0, kDecoders, 8);
+    const auto warm = Clock::now();
+    wait_tokens(h.traces(), 0, kDecoders, 40);
+    Trace& big = h.submit(synthetic_prompt(kLongPrompt, 7, ctx.vocab), 1);
+    const auto arrived = big.submitted;
+    while (big.count.load(std::memory_order_acquire) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // A few more decode steps after the prefill, then stop the decoders.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < kDecoders; ++i) h.traces()[static_cast<std::size_t>(i)].cancel->cancel();
+    h.wait_all();
+    const auto first = big.times.front();
+    std::vector<double> before, during;
+    for (int i = 0; i < kDecoders; ++i) {
+      const Trace& t = h.traces()[static_cast<std::size_t>(i)];
+      t.gaps(warm, arrived, before);
+      t.gaps(arrived, first, during);
+    }
+    const double p99_before = percentile(before, 99) * 1e3, p99_during = percentile(during, 99) * 1e3;
+    std::ostringstream label;
+    if (cap > 0) {
+      label << "max(" << o.min_prefill_chunk << ", " << cap << " x decoders)";
+    } else {
+      label << "none";
+    }
+    ctx.out << std::left << std::setw(20) << label.str() << std::right << " | " << std::fixed << std::setprecision(1)
+            << std::setw(15) << percentile(before, 50) * 1e3 << " / " << std::setw(16) << p99_before << " | "
+            << std::setw(9) << percentile(during, 50) * 1e3 << " / " << std::setw(10) << p99_during << " | "
+            << std::setw(21) << std::setprecision(2) << (p99_before > 0 ? p99_during / p99_before : 0) << "x | "
+            << std::setw(19) << std::setprecision(0) << big.ttft() * 1e3 << "\n";
+    rows.push_back({{"prefill_per_decode", cap},
+                    {"min_prefill_chunk", cap > 0 ? o.min_prefill_chunk : 0},
+                    {"decoders", kDecoders},
+                    {"long_prompt_tokens", kLongPrompt},
+                    {"itl_p50_before_ms", percentile(before, 50) * 1e3},
+                    {"itl_p99_before_ms", p99_before},
+                    {"itl_p50_during_ms", percentile(during, 50) * 1e3},
+                    {"itl_p99_during_ms", p99_during},
+                    {"long_prompt_ttft_ms", big.ttft() * 1e3}});
+  }
+  ctx.results["chunked_prefill"] = rows;
 }
 
 // 64 requests share a 512-token system prompt (each adds 16 tokens of its own), with and without the
@@ -362,6 +381,9 @@ const std::vector<std::string>& engine_bench_sections() {
 }
 
 void run_engine_bench(const EngineBenchOptions& options, std::ostream& out) {
+  if (!(options.prefill_per_decode >= 0) || options.min_prefill_chunk < 1) {
+    throw std::invalid_argument("bench engine: --prefill-per-decode must be >= 0 and --min-prefill-chunk >= 1");
+  }
   if (options.kv_dtype != "f16" && options.kv_dtype != "f32") {
     throw std::invalid_argument("bench engine: --kv-dtype must be f16 or f32, not '" + options.kv_dtype + "'");
   }

@@ -1,6 +1,7 @@
 #include "plinth/scheduler/scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <numeric>
 #include <stdexcept>
@@ -21,6 +22,10 @@ std::size_t checked_budget(const SchedulerOptions& o, const models::BatchModel& 
       std::min(o.max_batch_tokens, static_cast<std::size_t>(std::max(0, m.max_batch_tokens())));
   if (budget == 0) throw std::invalid_argument("Scheduler: the token budget per step is 0");
   if (o.max_running == 0) throw std::invalid_argument("Scheduler: max_running is 0");
+  if (!(o.prefill_per_decode >= 0) || !std::isfinite(o.prefill_per_decode)) {
+    throw std::invalid_argument("Scheduler: prefill_per_decode must be finite and >= 0");
+  }
+  if (o.min_prefill_chunk == 0) throw std::invalid_argument("Scheduler: min_prefill_chunk is 0");
   return budget;
 }
 
@@ -241,7 +246,7 @@ void Scheduler::secure_slots() {
   }
 }
 
-void Scheduler::plan_running(std::vector<Planned>& plan, std::size_t& budget) {
+void Scheduler::plan_running(std::vector<Planned>& plan, Budget& budget) {
   std::vector<std::size_t> order(running_.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   auto pending = [&](std::size_t i) { return running_[i].request->tokens().size() - running_[i].computed; };
@@ -254,21 +259,33 @@ void Scheduler::plan_running(std::vector<Planned>& plan, std::size_t& budget) {
     const double vb = fairness_.virtual_tokens(running_[b].request->tenant());
     return std::pair(va, running_[a].admitted) < std::pair(vb, running_[b].admitted);
   });
+  // A decode samples from a generated token; a prompt's last token (pending 1 too) is prefill.
+  auto decode = [&](std::size_t i) { return pending(i) == 1 && running_[i].request->generated() > 0; };
+  const auto decoding = static_cast<std::size_t>(std::ranges::count_if(order, decode));
+  if (decoding > 0 && options_.prefill_per_decode > 0) {
+    const auto share = static_cast<std::size_t>(std::ceil(options_.prefill_per_decode * static_cast<double>(decoding)));
+    budget.prefill = std::max(options_.min_prefill_chunk, share);
+  }
   for (std::size_t i : order) {
-    if (budget == 0) break;
-    const std::size_t n = std::min(pending(i), budget);
+    const bool d = decode(i);
+    const std::size_t n = d ? std::min<std::size_t>(1, budget.tokens) : budget.prefill_take(pending(i));
+    if (n == 0) {
+      if (budget.tokens == 0) break;
+      continue;
+    }
     const Running& r = running_[i];
     plan.push_back({i, r.computed, n, r.computed + n == r.request->tokens().size()});
-    budget -= n;
+    budget.spend(n, d);
   }
 }
 
-void Scheduler::admit(TimePoint now, std::vector<Planned>& plan, std::size_t& budget) {
+void Scheduler::admit(TimePoint now, std::vector<Planned>& plan, Budget& budget) {
   auto eligible = [&](std::string_view tenant) {
     const auto it = tenants_.find(tenant);
     return it == tenants_.end() || it->second.running < policy(tenant).max_running;
   };
-  while (budget > 0 && running_.size() < options_.max_running) {
+  // Every admission prefills at least its last prompt token.
+  while (budget.prefill_take(1) > 0 && running_.size() < options_.max_running) {
     const bool resume = !resuming_.empty();
     const ActiveRequest* next = resume ? resuming_.front().get() : queue_.peek(now, fairness_, eligible);
     if (!next) break;
@@ -295,10 +312,10 @@ void Scheduler::admit(TimePoint now, std::vector<Planned>& plan, std::size_t& bu
     }
     // A full hit still runs the last token: its logits give the next token.
     const std::size_t computed = std::min(alloc->cached_tokens, tokens.size() - 1);
-    const std::size_t n = std::min(tokens.size() - computed, budget);
+    const std::size_t n = budget.prefill_take(tokens.size() - computed);
     running_.push_back({std::move(r), seq, computed, next_admission_++});
     plan.push_back({running_.size() - 1, computed, n, computed + n == tokens.size()});
-    budget -= n;
+    budget.spend(n, false);
   }
 }
 
@@ -309,7 +326,7 @@ StepResult Scheduler::step() {
   result.finished += reap(now);
   secure_slots();
   std::vector<Planned> plan;
-  std::size_t budget = budget_;
+  Budget budget{.tokens = budget_, .prefill = budget_};
   plan_running(plan, budget);
   admit(now, plan, budget);
   if (plan.empty()) return result;

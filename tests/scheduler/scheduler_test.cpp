@@ -66,7 +66,8 @@ TEST(Scheduler, GreedyStreamAndUsage) {
 TEST(Scheduler, ChunkedPrefillKeepsDecodersStreaming) {
   FakeClock clock;
   FakeModel model({.clock = &clock, .step_cost = 5ms});
-  Scheduler s(model, {.max_batch_tokens = 256}, clock.fn());
+  // The budget alone (no prefill cap): the long prompt takes what the decoders leave.
+  Scheduler s(model, {.max_batch_tokens = 256, .prefill_per_decode = 0}, clock.fn());
   std::vector<std::shared_ptr<Recorder>> decoders;
   for (int i = 0; i < 4; ++i) {
     decoders.push_back(std::make_shared<Recorder>(&clock));
@@ -92,6 +93,44 @@ TEST(Scheduler, ChunkedPrefillKeepsDecodersStreaming) {
   EXPECT_GE(prefill_steps, 2048 / 256);
   drive(s, clock, clock.now() + 60s, [&] { return big->done(); });
   EXPECT_EQ(big->tokens, fake_stream(long_prompt, 4, kVocab));
+}
+
+// While sequences decode, a step's prompt tokens are capped at max(min_prefill_chunk,
+// prefill_per_decode x decoders); with nothing decoding a prompt takes the whole budget.
+TEST(Scheduler, PrefillChunksShrinkWhileSequencesDecode) {
+  FakeClock clock;
+  FakeModel model({.clock = &clock, .step_cost = 1ms});
+  Scheduler s(model, {.max_batch_tokens = 512, .prefill_per_decode = 2.0, .min_prefill_chunk = 16}, clock.fn());
+  auto first = std::make_shared<Recorder>(&clock);
+  ASSERT_TRUE(s.submit(make(tokens_from(1, 1000), 300, first)));
+  StepResult r = s.step();
+  EXPECT_EQ(r.prefill_tokens, 512u);  // nothing decodes: the whole budget
+  r = s.step();
+  EXPECT_EQ(r.prefill_tokens, 1000u - 512u);
+  ASSERT_EQ(first->tokens.size(), 1u);
+
+  // One decoder: chunks of max(16, 2 x 1) = 16.
+  auto second = std::make_shared<Recorder>(&clock);
+  ASSERT_TRUE(s.submit(make(tokens_from(2, 40), 300, second)));
+  r = s.step();
+  EXPECT_EQ(r.decode_tokens, 1u);
+  EXPECT_EQ(r.prefill_tokens, 16u);
+  // Twenty decoders: chunks of 2 x 20 = 40, shared by the prompts in line.
+  std::vector<std::shared_ptr<Recorder>> more;
+  for (int i = 0; i < 19; ++i) {
+    more.push_back(std::make_shared<Recorder>(&clock));
+    ASSERT_TRUE(s.submit(make(tokens_from(10 + i, 3), 300, more.back())));
+  }
+  for (int i = 0; i < 40 && more.back()->tokens.empty(); ++i) {
+    r = s.step();
+    EXPECT_LE(r.prefill_tokens, std::max<std::size_t>(16, 2 * r.decode_tokens));
+  }
+  ASSERT_FALSE(more.back()->tokens.empty());
+  auto big = std::make_shared<Recorder>(&clock);
+  ASSERT_TRUE(s.submit(make(tokens_from(99, 400), 2, big)));
+  r = s.step();
+  EXPECT_EQ(r.decode_tokens, 21u);
+  EXPECT_EQ(r.prefill_tokens, 42u);
 }
 
 TEST(Scheduler, PrefixCacheHitSkipsPrefill) {

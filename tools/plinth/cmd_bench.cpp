@@ -108,6 +108,15 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   engine->add_option("--max-batch-tokens", engine_args->max_batch_tokens, "Token budget of one engine step")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  engine->add_option("--prefill-per-decode", engine_args->prefill_per_decode,
+                     "Prefill cap while sequences decode, in prompt tokens per decoding sequence (the\n"
+                     "chunked-prefill section runs without the cap and with this value; 0: without only)")
+      ->check(CLI::Range(0.0, 1024.0))
+      ->capture_default_str();
+  engine->add_option("--min-prefill-chunk", engine_args->min_prefill_chunk,
+                     "Prompt tokens a capped step may always add, however few sequences decode")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   engine->add_option("--only", engine_args->sections, "Run only these sections (repeatable)")
       ->check(CLI::IsMember(bench::engine_bench_sections()));
   engine->add_option("--json", engine_args->json, "Also write the results as JSON to this file");

@@ -21,6 +21,11 @@ struct EngineBenchOptions {
   std::string kv_dtype = "f16";  // f16 or f32
   int block_size = 16;
   int max_batch_tokens = 512;  // the step's token budget
+  // The scheduler's prefill cap while sequences decode (SchedulerOptions::prefill_per_decode and
+  // min_prefill_chunk): the chunked-prefill section runs without it and with these values
+  // (prefill_per_decode 0: without only).
+  double prefill_per_decode = 0.5;
+  int min_prefill_chunk = 8;
   std::vector<std::string> sections;  // subset of engine_bench_sections(); empty: all
   std::filesystem::path json;         // also write the results here (empty: no file)
 };

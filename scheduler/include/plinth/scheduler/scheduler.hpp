@@ -19,6 +19,7 @@
 // and the exception propagates (Engine counts them and fails over).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -41,6 +42,14 @@ namespace plinth::scheduler {
 
 struct SchedulerOptions {
   std::size_t max_batch_tokens = 2048;            // the step's token budget; the model's limit caps it
+  // When > 0: while sequences decode, a step adds at most max(min_prefill_chunk, prefill_per_decode x
+  // decoding sequences) prompt tokens. Where a step's cost grows with its tokens (a CPU: almost
+  // linearly), this bounds how much a long prompt slows the decoders (about 1 + prefill_per_decode
+  // times) instead of handing it the rest of the budget; the price is a later first token for every
+  // prompt that arrives under load. With nothing decoding, prefill takes the whole budget. 0 (the
+  // default): no cap, prompts fill what the decodes leave of the budget.
+  double prefill_per_decode = 0;
+  std::size_t min_prefill_chunk = 16;  // >= 1
   std::size_t max_running = 64;                   // sequences admitted at once
   std::size_t max_queued = 4096;                  // waiting requests, all tenants (then queue_full)
   Duration aging_step = std::chrono::seconds(1);  // waiting this long improves a class by one
@@ -150,8 +159,18 @@ class Scheduler {
   void finish(std::unique_ptr<ActiveRequest> request, FinishReason reason, std::string message);
   std::size_t reap(TimePoint now);  // cancellations and deadlines; returns how many finished
   void secure_slots();
-  void plan_running(std::vector<Planned>& plan, std::size_t& budget);
-  void admit(TimePoint now, std::vector<Planned>& plan, std::size_t& budget);
+  // Token budgets of one step: all tokens, and of those, prompt (prefill) tokens.
+  struct Budget {
+    std::size_t tokens = 0;
+    std::size_t prefill = 0;
+    std::size_t prefill_take(std::size_t wanted) const noexcept { return std::min({wanted, tokens, prefill}); }
+    void spend(std::size_t n, bool decode) noexcept {
+      tokens -= n;
+      if (!decode) prefill -= n;
+    }
+  };
+  void plan_running(std::vector<Planned>& plan, Budget& budget);
+  void admit(TimePoint now, std::vector<Planned>& plan, Budget& budget);
 
   models::BatchModel& model_;
   SchedulerOptions options_;
