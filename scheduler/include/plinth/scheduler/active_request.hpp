@@ -29,6 +29,8 @@ class ActiveRequest {
   const std::string& tenant() const noexcept { return request_.tenant; }
   int priority() const noexcept { return request_.priority; }
   TimePoint arrival() const noexcept { return arrival_; }
+  const std::optional<TimePoint>& queue_deadline() const noexcept { return request_.queue_deadline; }
+  const std::optional<TimePoint>& deadline() const noexcept { return request_.deadline; }
   // Prompt + generated tokens: what a (re)admission must have in the KV cache.
   std::span<const Token> tokens() const noexcept { return tokens_; }
   std::size_t generated() const noexcept { return tokens_.size() - request_.prompt.size(); }

@@ -68,18 +68,6 @@ struct StepResult {
   bool ran() const noexcept { return sequences > 0; }
 };
 
-struct TenantStats {
-  std::string tenant;
-  double weight = 1;
-  std::size_t queued = 0;
-  std::size_t running = 0;
-  std::uint64_t served_tokens = 0;  // prompt + generated
-  double virtual_tokens = 0;
-  std::uint64_t admitted = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t finished = 0;
-};
-
 struct SchedulerStats {
   std::size_t queued = 0;    // waiting for a first admission
   std::size_t resuming = 0;  // preempted (or moved here), waiting to be admitted again

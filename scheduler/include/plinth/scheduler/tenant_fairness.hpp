@@ -14,11 +14,24 @@
 
 namespace plinth::scheduler {
 
-// Per-tenant policy. Unknown tenants get SchedulerOptions::default_tenant.
+// Per-tenant policy. Unknown tenants get the engine options' default_tenant.
 struct TenantPolicy {
   double weight = 1.0;  // > 0: share of tokens relative to other busy tenants
   std::size_t max_queued = std::numeric_limits<std::size_t>::max();   // waiting requests
   std::size_t max_running = std::numeric_limits<std::size_t>::max();  // admitted, not finished
+};
+
+// One tenant's counters as an engine reports them (Scheduler::stats, EmbeddingEngine::stats).
+struct TenantStats {
+  std::string tenant;
+  double weight = 1;
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::uint64_t served_tokens = 0;  // tokens charged: prompt + generated, or embedded
+  double virtual_tokens = 0;
+  std::uint64_t admitted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t finished = 0;
 };
 
 class TenantFairness {
