@@ -250,8 +250,10 @@ TEST(EmbeddingEngine, TenantsGetWeightedTokenShares) {
       EXPECT_NEAR(ratio, 3.0, 0.3);
     }
     // Each tenant's counters add up.
-    for (const auto& t : engine.stats().tenants)
-      if (t.tenant != "warmup") EXPECT_EQ(t.served_tokens, backlog.at(t.tenant)) << t.tenant;
+    for (const auto& t : engine.stats().tenants) {
+      if (t.tenant == "warmup") continue;
+      EXPECT_EQ(t.served_tokens, backlog.at(t.tenant)) << t.tenant;
+    }
   }
 }
 
