@@ -304,21 +304,23 @@ void chunked_prefill(Context& ctx) {
   ctx.results["chunked_prefill"] = rows;
 }
 
-// 64 requests share a 512-token system prompt (each adds 16 tokens of its own), with and without the
-// prefix cache.
+// Requests share a system prompt (64 x 512 tokens by default; each adds 16 tokens of its own), with
+// and without the prefix cache.
 void prefix_cache(Context& ctx) {
   const auto& o = ctx.options;
-  constexpr int kRequests = 64, kShared = 512, kOwn = 16, kGen = 16;
-  ctx.out << "\n== prefix cache: " << kRequests << " requests share a " << kShared << "-token system prompt (+"
+  const int requests = o.prefix_requests;
+  const int shared_n = o.shared_prompt_tokens;
+  constexpr int kOwn = 16, kGen = 16;
+  ctx.out << "\n== prefix cache: " << requests << " requests share a " << shared_n << "-token system prompt (+"
           << kOwn << " own tokens, " << kGen << " generated) ==\n"
           << " cache | prefill tokens computed | prefix-hit tokens | TTFT p50/p99 ms | wall s\n";
-  const std::vector<int32_t> shared = synthetic_prompt(kShared, 5, ctx.vocab);
+  const std::vector<int32_t> shared = synthetic_prompt(shared_n, 5, ctx.vocab);
   json rows = json::array();
   for (bool caching : {false, true}) {
     std::cerr << "bench engine: prefix cache " << (caching ? "on" : "off") << "\n";
-    Harness h(ctx.model, engine_options(o, 64, caching));
+    Harness h(ctx.model, engine_options(o, static_cast<std::size_t>(requests), caching));
     const auto t0 = Clock::now();
-    for (int i = 0; i < kRequests; ++i) {
+    for (int i = 0; i < requests; ++i) {
       std::vector<int32_t> prompt = shared;
       const auto own = synthetic_prompt(kOwn, 3000 + static_cast<uint64_t>(i), ctx.vocab);
       prompt.insert(prompt.end(), own.begin(), own.end());
@@ -381,6 +383,9 @@ const std::vector<std::string>& engine_bench_sections() {
 }
 
 void run_engine_bench(const EngineBenchOptions& options, std::ostream& out) {
+  if (options.prefix_requests < 1 || options.shared_prompt_tokens < 1) {
+    throw std::invalid_argument("bench engine: --prefix-requests and --shared-prompt must be >= 1");
+  }
   if (!(options.prefill_per_decode >= 0) || options.min_prefill_chunk < 1) {
     throw std::invalid_argument("bench engine: --prefill-per-decode must be >= 0 and --min-prefill-chunk >= 1");
   }

@@ -117,6 +117,14 @@ void add_bench_command(CLI::App& app, int& exit_code) {
                      "Prompt tokens a capped step may always add, however few sequences decode")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  engine->add_option("--prefix-requests", engine_args->prefix_requests,
+                     "Prefix-cache section: requests sharing one system prompt")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  engine->add_option("--shared-prompt", engine_args->shared_prompt_tokens,
+                     "Prefix-cache section: tokens of the shared system prompt")
+      ->check(CLI::Range(1, 8192))
+      ->capture_default_str();
   engine->add_option("--only", engine_args->sections, "Run only these sections (repeatable)")
       ->check(CLI::IsMember(bench::engine_bench_sections()));
   engine->add_option("--json", engine_args->json, "Also write the results as JSON to this file");

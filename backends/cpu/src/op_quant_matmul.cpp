@@ -130,8 +130,7 @@ void op_quant_matmul(OpContext& ctx) {
         const int64_t n0 = panel * kPanelRows;
         const int64_t nt = std::min(kPanelRows, n - n0);
         for (int64_t r = 0; r < nt; ++r) k.dequant_row(fmt, wdata + (n0 + r) * wstride, wt + r * kdim, kdim);
-        const auto ldw = static_cast<dnnl_dim_t>(kdim);  // the panel's row stride
-        if (dnnl_sgemm('N', 'T', rows, nt, kdim, alpha, x, ldx, wt, ldw, 0.0f, y + n0, ldy) != dnnl_success) {
+        if (dnnl_sgemm('N', 'T', rows, nt, kdim, alpha, x, ldx, wt, kdim, 0.0f, y + n0, ldy) != dnnl_success) {
           for (int64_t m0 = 0; m0 < rows; m0 += kQuantMaxRows) {
             k.quant_matmul(fmt, wdata + n0 * wstride, wstride, nt, x + m0 * ldx, ldx,
                            std::min(kQuantMaxRows, rows - m0), kdim, y + m0 * ldy + n0, ldy, alpha);

@@ -26,6 +26,8 @@ struct EngineBenchOptions {
   // (prefill_per_decode 0: without only).
   double prefill_per_decode = 0.5;
   int min_prefill_chunk = 8;
+  int prefix_requests = 64;        // prefix-cache section: requests sharing a system prompt
+  int shared_prompt_tokens = 512;  // ... of this many tokens
   std::vector<std::string> sections;  // subset of engine_bench_sections(); empty: all
   std::filesystem::path json;         // also write the results here (empty: no file)
 };
