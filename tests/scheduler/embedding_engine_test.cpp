@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fake_encoder.hpp"
+#include "finish_counter.hpp"
 #include "sim.hpp"
 
 namespace plinth::scheduler {
@@ -28,24 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeEncoder;
 
-// Counts results across sinks so a test can wait for all of them.
-class Results {
- public:
-  void add() {
-    std::lock_guard lock(m_);
-    ++n_;
-    cv_.notify_all();
-  }
-  bool wait_for(int n, Duration timeout = 30s) {
-    std::unique_lock lock(m_);
-    return cv_.wait_for(lock, timeout, [&] { return n_ >= n; });
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  int n_ = 0;
-};
+using Results = testing::FinishCounter;
 
 class Sink final : public EmbeddingSink {
  public:

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fake_model.hpp"
+#include "finish_counter.hpp"
 #include "sim.hpp"
 
 namespace plinth::scheduler {
@@ -28,24 +29,7 @@ using testing::tokens_from;
 
 constexpr int kVocab = 1000;
 
-// Counts finishes across sinks so a test can wait for all of them.
-class Finishes {
- public:
-  void add() {
-    std::lock_guard lock(m_);
-    ++n_;
-    cv_.notify_all();
-  }
-  bool wait_for(int n, Duration timeout = 60s) {
-    std::unique_lock lock(m_);
-    return cv_.wait_for(lock, timeout, [&] { return n_ >= n; });
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  int n_ = 0;
-};
+using Finishes = testing::FinishCounter;
 
 class ThreadSink final : public StreamSink {
  public:

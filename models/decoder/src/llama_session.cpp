@@ -170,17 +170,12 @@ void LlamaSession::Impl::forward(std::span<const int32_t> tokens, const Tensor* 
   const Tensor xn = rows(xn_buf, 0, n, d);
   const int64_t qkv_dim = q_dim + 2 * kv_dim;
   const Tensor qkv = rows(qkv_buf, 0, n, qkv_dim);
-  // Views of the qkv rows [q | k | v]: matmul outputs when q, k, v are separate weights; q and k as
-  // [n, Hq + Hkv, D] heads for rope; k and v together as the rows the cache receives.
-  const std::array<int64_t, 2> qkv_rows = {qkv_dim * kF32, kF32};
-  const std::array<int64_t, 3> head_strides = {qkv_dim * kF32, hd * kF32, kF32};
-  const auto k_off = static_cast<uint64_t>(q_dim * kF32);
-  const auto v_off = static_cast<uint64_t>((q_dim + kv_dim) * kF32);
-  const Tensor q_part = Tensor::strided(qkv_buf, DType::f32, {n, q_dim}, qkv_rows);
-  const Tensor k_part = Tensor::strided(qkv_buf, DType::f32, {n, kv_dim}, qkv_rows, k_off);
-  const Tensor v_part = Tensor::strided(qkv_buf, DType::f32, {n, kv_dim}, qkv_rows, v_off);
-  const Tensor qk_heads = Tensor::strided(qkv_buf, DType::f32, {n, hq + hkv, hd}, head_strides);
-  const Tensor kv_part = Tensor::strided(qkv_buf, DType::f32, {n, 2 * kv_dim}, qkv_rows, k_off);
+  const QkvViews parts(qkv_buf, n, hq, hkv, hd);
+  const Tensor& q_part = parts.q;
+  const Tensor& k_part = parts.k;
+  const Tensor& v_part = parts.v;
+  const Tensor& qk_heads = parts.qk_heads;
+  const Tensor& kv_part = parts.kv;
   const Tensor attn = rows(attn_buf, 0, n, q_dim);
   const Tensor tmp = rows(tmp_buf, 0, n, d);
   const Tensor gu = rows(gu_buf, 0, n, 2 * ffn);

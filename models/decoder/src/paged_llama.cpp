@@ -379,18 +379,16 @@ void PagedLlama::Impl::forward() {
   const Tensor xn = rows(xn_buf, 0, n, d);
   const Tensor xn_mm = rows(xn_buf, 0, mp, d);
   const Tensor qkv = rows(qkv_buf, 0, mp, qkv_dim);
-  // Views of the qkv rows [q | k | v], as in LlamaSession; q also as [T, Hq, D] heads.
-  const std::array<int64_t, 2> qkv_rows = {qkv_dim * kF32, kF32};
-  const std::array<int64_t, 3> head_strides = {qkv_dim * kF32, hd * kF32, kF32};
-  const auto k_off = static_cast<uint64_t>(q_dim * kF32);
-  const auto v_off = static_cast<uint64_t>((q_dim + kv_dim) * kF32);
-  const Tensor q_part = Tensor::strided(qkv_buf, DType::f32, {mp, q_dim}, qkv_rows);
-  const Tensor k_part = Tensor::strided(qkv_buf, DType::f32, {mp, kv_dim}, qkv_rows, k_off);
-  const Tensor v_part = Tensor::strided(qkv_buf, DType::f32, {mp, kv_dim}, qkv_rows, v_off);
-  const Tensor k_new = k_part.slice(0, 0, n);
-  const Tensor v_new = v_part.slice(0, 0, n);
-  const Tensor qk_heads = Tensor::strided(qkv_buf, DType::f32, {n, hq + hkv, hd}, head_strides);
-  const Tensor q_heads = Tensor::strided(qkv_buf, DType::f32, {n, hq, hd}, head_strides);
+  // Views of the qkv rows [q | k | v], as in LlamaSession: the matmul outputs span the padded rows.
+  const QkvViews padded_parts(qkv_buf, mp, hq, hkv, hd);
+  const QkvViews parts(qkv_buf, n, hq, hkv, hd);
+  const Tensor& q_part = padded_parts.q;
+  const Tensor& k_part = padded_parts.k;
+  const Tensor& v_part = padded_parts.v;
+  const Tensor& k_new = parts.k;
+  const Tensor& v_new = parts.v;
+  const Tensor& qk_heads = parts.qk_heads;
+  const Tensor q_heads = parts.qk_heads.slice(1, 0, hq);  // [n, Hq, D]
   const Tensor attn = rows(attn_buf, 0, mp, q_dim);
   const Tensor o_heads = Tensor::contiguous(attn_buf, DType::f32, {n, hq, hd});
   const Tensor tmp = rows(tmp_buf, 0, n, d);
