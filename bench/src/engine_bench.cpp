@@ -251,7 +251,7 @@ void chunked_prefill(Context& ctx) {
   constexpr int kLongPrompt = 2048;
   ctx.out << "\n== chunked prefill: a " << kLongPrompt << "-token prompt arrives while " << kDecoders
           << " sequences decode (step budget " << o.max_batch_tokens << " tokens) ==\n"
-          << " prefill cap         | decoders' ITL p50 / p99 before, ms | during the prefill, ms | p99 ratio (goal <= 2x) | long prompt TTFT ms\n";
+          << " prefill cap            | decoders' ITL p50 / p99 before, ms | during the prefill, ms | p99 ratio (goal <= 2x) | long prompt TTFT ms\n";
   json rows = json::array();
   std::vector<double> caps = {0.0};
   if (o.prefill_per_decode > 0) caps.push_back(o.prefill_per_decode);
@@ -286,7 +286,7 @@ void chunked_prefill(Context& ctx) {
     } else {
       label << "none";
     }
-    ctx.out << std::left << std::setw(20) << label.str() << std::right << " | " << std::fixed << std::setprecision(1)
+    ctx.out << std::left << std::setw(23) << label.str() << std::right << " | " << std::fixed << std::setprecision(1)
             << std::setw(15) << percentile(before, 50) * 1e3 << " / " << std::setw(16) << p99_before << " | "
             << std::setw(9) << percentile(during, 50) * 1e3 << " / " << std::setw(10) << p99_during << " | "
             << std::setw(21) << std::setprecision(2) << (p99_before > 0 ? p99_during / p99_before : 0) << "x | "
