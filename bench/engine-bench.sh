@@ -5,7 +5,8 @@
 #                  llama-batched-bench on the same GGUF with the same thread count; ratio of the
 #                  generation rates (S_TG) and of the whole-run rates.
 #   other rows     chunked prefill (a 2048-token prompt among 16 decoders), prefix cache (64 requests
-#                  sharing a 512-token system prompt) and KV memory, from `plinth bench engine`.
+#                  sharing a 512-token system prompt) and KV memory, from `plinth bench engine`; the
+#                  chunked-prefill scenario also on llama.cpp's llama-server (llama-server-prefill.py).
 #
 # Usage: bench/engine-bench.sh [--device ID] [--threads N] [--build DIR] [--concurrency LIST]
 #                              [--gen N] [--skip-baseline]
@@ -74,4 +75,6 @@ for b in sorted(plinth):
     print(f"{b:4d} | {p['s_tg_tok_per_s']:11.1f} | {l['speed_tg']:14.1f} | {p['s_tg_tok_per_s'] / l['speed_tg']:4.2f}x"
           f" | {p['s_tok_per_s']:21.1f} | {l['speed']:11.1f} | {p['s_tok_per_s'] / l['speed']:4.2f}x")
 PY
+  echo "==> llama-server under the chunked-prefill scenario, $THREADS threads" >&2
+  python3 "$ROOT/bench/llama-server-prefill.py" --server "$BIN/llama-server" --model "$GGUF" --threads "$THREADS"
 fi
