@@ -282,6 +282,30 @@ void bad_op_params(TestEnv& env) {
                      "SOFTMAX with causal 2 (a flag is 0 or 1)");
 }
 
+// Launches a call that must fail on its data (abi.h rule 9): either op_launch returns
+// INVALID_ARGUMENT with a message and leaves no error on the stream, or it returns OK and the next
+// stream_synchronize returns INVALID_ARGUMENT with a message, once (the error is not sticky).
+void expect_data_error(const Session& s, const plinth_op_call_t& c, const std::string& what) {
+  const auto& api = s.api();
+  const plinth_status_t launched = api.op_launch(s.stream(), &c);
+  const std::string message = s.last_error();
+  const plinth_status_t sync = api.stream_synchronize(s.stream());
+  if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
+    if (message.empty()) fail(what + ": op_launch returned INVALID_ARGUMENT with an empty last_error_message");
+    if (sync != PLINTH_OK)
+      fail(what + ": op_launch rejected the call, yet stream_synchronize then returned " + status_text(sync));
+    return;
+  }
+  if (launched != PLINTH_OK)
+    fail(what + ": op_launch returned " + status_text(launched) +
+         ", want INVALID_ARGUMENT (or OK and the error at synchronize)");
+  if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
+    fail(what + ": accepted: op_launch and stream_synchronize returned " + status_text(launched) + " and " +
+         status_text(sync) + ", want INVALID_ARGUMENT from one of them");
+  if (s.last_error().empty()) fail(what + ": stream_synchronize returned the error with an empty last_error_message");
+  s.check(api.stream_synchronize(s.stream()), what + ": a second stream_synchronize (the error is not sticky)");
+}
+
 // Data-dependent range errors besides async_error's GET_ROWS index past the table: a negative
 // GET_ROWS index and ATTENTION kv_lens outside [0, Skv] (mutants cpu.get_rows.index_negative_unchecked
 // and cpu.attention.kv_lens_unchecked of tests/mutation). Either op_launch returns INVALID_ARGUMENT
@@ -302,28 +326,7 @@ void bad_indices(TestEnv& env) {
     if (supported == 0) return;
     ++checked;
     s.upload(ints, 0, std::as_bytes(std::span(values)));
-    const auto c = call.get(op);
-    const plinth_status_t launched = api.op_launch(s.stream(), &c);
-    const std::string message = s.last_error();
-    const plinth_status_t sync = api.stream_synchronize(s.stream());
-    if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
-      if (message.empty())
-        fail(what + ": op_launch returned INVALID_ARGUMENT with an empty last_error_message");
-      if (sync != PLINTH_OK)
-        fail(what + ": op_launch rejected the call, yet stream_synchronize then returned " +
-             status_text(sync));
-      return;
-    }
-    if (launched != PLINTH_OK)
-      fail(what + ": op_launch returned " + status_text(launched) +
-           ", want INVALID_ARGUMENT (or OK and the error at synchronize)");
-    if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
-      fail(what + ": accepted: op_launch and stream_synchronize returned " + status_text(launched) + " and " +
-           status_text(sync) + ", want INVALID_ARGUMENT from one of them");
-    if (s.last_error().empty())
-      fail(what + ": stream_synchronize returned the error with an empty last_error_message");
-    s.check(api.stream_synchronize(s.stream()),
-            what + ": a second stream_synchronize (the error is not sticky)");
+    expect_data_error(s, call.get(op), what);
   };
   Call gr;
   gr.ins = {tensor(PLINTH_DTYPE_F32, a.get(), {4, 8}), tensor(PLINTH_DTYPE_I32, ints.get(), {3})};
@@ -372,28 +375,7 @@ void bad_paged_indices(TestEnv& env) {
     for (std::size_t k = 0; k < arrays.size(); ++k)
       s.upload(ints, 64 * k, std::as_bytes(std::span(arrays[k])));
     s.upload(out, 0, out_img);
-    const auto c = call.get(op);
-    const plinth_status_t launched = api.op_launch(s.stream(), &c);
-    const std::string message = s.last_error();
-    const plinth_status_t sync = api.stream_synchronize(s.stream());
-    if (launched == PLINTH_ERROR_INVALID_ARGUMENT) {
-      if (message.empty())
-        fail(what + ": op_launch returned INVALID_ARGUMENT with an empty last_error_message");
-      if (sync != PLINTH_OK)
-        fail(what + ": op_launch rejected the call, yet stream_synchronize then returned " +
-             status_text(sync));
-    } else {
-      if (launched != PLINTH_OK)
-        fail(what + ": op_launch returned " + status_text(launched) +
-             ", want INVALID_ARGUMENT (or OK and the error at synchronize)");
-      if (sync != PLINTH_ERROR_INVALID_ARGUMENT)
-        fail(what + ": accepted: op_launch and stream_synchronize returned " + status_text(launched) +
-             " and " + status_text(sync) + ", want INVALID_ARGUMENT from one of them");
-      if (s.last_error().empty())
-        fail(what + ": stream_synchronize returned the error with an empty last_error_message");
-      s.check(api.stream_synchronize(s.stream()),
-              what + ": a second stream_synchronize (the error is not sticky)");
-    }
+    expect_data_error(s, call.get(op), what);
     const auto after = s.download(out, 0, kSize);
     for (uint64_t i = 0; i < kSize; ++i) {
       if ((i < kOut || i >= kOut + out_bytes) && after[i] != out_img[i]) {
