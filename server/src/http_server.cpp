@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <array>
 #include <cctype>
 #include <deque>
 #include <mutex>
@@ -244,6 +245,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class Phase { idle, reading, handling };
+  static constexpr std::chrono::milliseconds kMaxLinger{2000};
 
   bool current(std::uint64_t seq) const { return !closed_ && seq == seq_ && phase_ == Phase::handling; }
 
@@ -252,7 +254,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer.async_wait([self = shared_from_this(), &timer](boost::system::error_code) {
       if (self->closed_) return;
       if (timer.expiry() <= SteadyClock::now()) {
-        self->shared_.timed_out.fetch_add(1, std::memory_order_relaxed);
+        if (!self->lingering_) self->shared_.timed_out.fetch_add(1, std::memory_order_relaxed);
         self->close();
         return;
       }
@@ -277,6 +279,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->watch_pending_ = false;
       if (self->closed_) return;
       if (ec) return self->close();  // hang-up: close() reports it when a response was pending
+      if (self->lingering_) return self->discard();
       self->buffer_.commit(n);
       if (self->phase_ == Phase::idle) return self->parse();
       if (self->buffer_.size() < self->shared_.options.limits.max_header_bytes) self->start_watch();
@@ -351,9 +354,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (phase_ != Phase::handling || !response_done_) return;
     // The response is complete.
     on_disconnect_ = nullptr;
-    if (!keep_alive_ || shared_.draining.load(std::memory_order_relaxed)) return close();
+    if (!keep_alive_ || shared_.draining.load(std::memory_order_relaxed)) return linger_close();
     read_timer_.expires_after(shared_.options.limits.idle_timeout);
     read_next();
+  }
+
+  // Closing right after a response can reset the connection while the client is still sending (a
+  // body over the limit, say), and a reset makes it lose the response it has not read yet. So: end
+  // our side, read and drop what still comes until the client closes, for a short while at most.
+  void linger_close() {
+    if (closed_) return;
+    lingering_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    read_timer_.expires_after(std::min<std::chrono::milliseconds>(shared_.options.limits.read_timeout, kMaxLinger));
+    if (!watch_pending_) discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(net::buffer(discard_buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->discard();
+    });
   }
 
   void notify_gone() {
@@ -414,6 +437,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool client_gone_ = false;
   bool closed_ = false;
   bool registered_ = false;
+  bool lingering_ = false;
+  std::array<char, 4096> discard_buffer_;
 };
 
 class HttpServer::Impl {

@@ -146,6 +146,20 @@ TEST(HttpServer, LimitsAnswerWithTheirStatus) {
   EXPECT_EQ(server.stats().bad_requests, 3u);
 }
 
+TEST(HttpServer, AClientStillSendingAnOversizedBodyReadsIts413) {
+  // The server answers at the header and must not reset the connection under the upload, or the
+  // client loses the answer.
+  HttpLimits limits;
+  limits.max_body_bytes = 1024;
+  HttpServer server(options(limits), echo_handler());
+  server.start();
+  Client c(server.port());
+  const std::string body(4 << 20, 'z');
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  c.send(body);  // blocks unless the server keeps reading
+  EXPECT_NE(c.read_all().find("HTTP/1.1 413"), std::string::npos);
+}
+
 TEST(HttpServer, ASlowSenderIsCutOffAtTheReadTimeout) {
   HttpLimits limits;
   limits.read_timeout = 300ms;
