@@ -15,5 +15,6 @@ void add_models_command(CLI::App& app, int& exit_code);   // plinth models [--js
 void add_embed_command(CLI::App& app, int& exit_code);    // plinth embed TEXT... | --file F
 void add_generate_command(CLI::App& app, int& exit_code); // plinth generate PROMPT
 void add_chat_command(CLI::App& app, int& exit_code);     // plinth chat (interactive)
+void add_keys_command(CLI::App& app, int& exit_code);     // plinth keys new|hash|check
 
 }  // namespace plinth::cli
