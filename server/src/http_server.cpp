@@ -153,6 +153,10 @@ struct ServerShared {
   std::mutex mutex;  // connections
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
 
+  void notify(ConnectionEvent event) const {
+    if (options.on_connection) options.on_connection(event);
+  }
+
   HttpResponse error(int status, std::string_view message) const {
     return errors ? errors(status, message) : default_error(status, message);
   }
@@ -176,6 +180,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       shared_.connections.emplace(this, weak_from_this());
     }
     registered_ = true;
+    shared_.notify(ConnectionEvent::opened);
     watch_timer(read_timer_);
     watch_timer(write_timer_);
     read_timer_.expires_after(shared_.options.limits.read_timeout);  // a new connection must speak soon
@@ -184,6 +189,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Over the connection cap: a 503 without reading the request, then close.
   void refuse() {
+    shared_.notify(ConnectionEvent::refused);
     watch_timer(write_timer_);
     keep_alive_ = false;
     phase_ = Phase::handling;
@@ -237,8 +243,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_timer_.cancel();
     if (phase_ == Phase::handling && !response_done_) notify_gone();
     if (registered_) {
-      std::lock_guard lock(shared_.mutex);
-      shared_.connections.erase(this);
+      {
+        std::lock_guard lock(shared_.mutex);
+        shared_.connections.erase(this);
+      }
+      shared_.notify(ConnectionEvent::closed);
     }
     shared_.open.fetch_sub(1, std::memory_order_relaxed);
   }

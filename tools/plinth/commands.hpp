@@ -16,5 +16,6 @@ void add_embed_command(CLI::App& app, int& exit_code);    // plinth embed TEXT..
 void add_generate_command(CLI::App& app, int& exit_code); // plinth generate PROMPT
 void add_chat_command(CLI::App& app, int& exit_code);     // plinth chat (interactive)
 void add_keys_command(CLI::App& app, int& exit_code);     // plinth keys new|hash|check
+void add_serve_command(CLI::App& app, int& exit_code);    // plinth serve: the OpenAI-compatible server
 
 }  // namespace plinth::cli

@@ -43,11 +43,16 @@ struct HttpLimits {
   std::size_t max_connections = 4096;               // open at once; more get a 503 and are closed
 };
 
+enum class ConnectionEvent { opened, closed, refused };
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8000;  // 0: any free port (see HttpServer::port())
   int io_threads = 2;
   HttpLimits limits{};
+  // Told of every connection accepted (opened, later closed) or refused over the cap; runs on an I/O
+  // thread and must be cheap (a metrics counter).
+  std::function<void(ConnectionEvent)> on_connection{};
 };
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
