@@ -44,12 +44,17 @@ struct Engine::Admission {
   std::size_t total = 0;
   std::map<std::string, std::size_t, std::less<>> per_tenant;
   std::optional<Duration> latency;  // moving average of submit-to-finish
+  std::optional<Duration> service;  // moving average of first-token-to-finish: how long a slot is held
 
-  void finished(const std::string& tenant, Duration latency_now) {
+  void finished(const std::string& tenant, Duration latency_now, const FinishInfo& info) {
     std::lock_guard lock(mutex);
     --total;
     if (--per_tenant[tenant] == 0) per_tenant.erase(tenant);
     latency = latency ? *latency + (latency_now - *latency) / 8 : latency_now;
+    if (info.usage.time_to_first_token) {
+      const Duration held = latency_now - *info.usage.time_to_first_token;
+      service = service ? *service + (held - *service) / 8 : held;
+    }
   }
 };
 
@@ -59,19 +64,19 @@ namespace {
 // submits again from on_finish is not refused for its own finished request.
 class CountingSink final : public StreamSink {
  public:
-  CountingSink(std::shared_ptr<StreamSink> inner, std::function<void()> on_done)
+  CountingSink(std::shared_ptr<StreamSink> inner, std::function<void(const FinishInfo&)> on_done)
       : inner_(std::move(inner)), on_done_(std::move(on_done)) {}
   void on_delta(const TokenDelta& d) override {
     if (inner_) inner_->on_delta(d);
   }
   void on_finish(const FinishInfo& f) override {
-    on_done_();
+    on_done_(f);
     if (inner_) inner_->on_finish(f);
   }
 
  private:
   std::shared_ptr<StreamSink> inner_;
-  std::function<void()> on_done_;
+  std::function<void(const FinishInfo&)> on_done_;
 };
 
 }  // namespace
@@ -176,14 +181,33 @@ SubmitResult Engine::submit(Request request) {
                                  Duration(std::chrono::milliseconds(10)), Duration(std::chrono::minutes(10)));
       return r;
     }
+    if (options_.max_queue_wait > Duration::zero()) {
+      // Waiting for a slot: the requests ahead beyond the slots, served `slots` at a time, each
+      // holding its slot for the recent average.
+      const std::size_t slots = std::max<std::size_t>(1, so.max_running * healthy);
+      const std::size_t waiting_ahead = admission_->total >= slots ? admission_->total - slots + 1 : 0;
+      const Duration held = admission_->service.value_or(so.default_retry_after);
+      const Duration expected = held * static_cast<Duration::rep>(waiting_ahead) / static_cast<Duration::rep>(slots);
+      if (expected > options_.max_queue_wait) {
+        r.reason = RejectReason::queue_full;
+        r.message = "the expected wait to start (" +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(expected).count()) +
+                    " ms) exceeds the bound of " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(options_.max_queue_wait).count()) +
+                    " ms";
+        r.retry_after = std::clamp(expected - options_.max_queue_wait, Duration(std::chrono::milliseconds(10)),
+                                   Duration(std::chrono::minutes(10)));
+        return r;
+      }
+    }
     ++admission_->total;
     ++admission_->per_tenant[request.tenant];
   }
   const std::size_t chosen = *target;
   const TimePoint submitted = now_();
   request.sink = std::make_shared<CountingSink>(
-      std::move(request.sink), [admission = admission_, tenant = request.tenant, submitted, now = now_] {
-        admission->finished(tenant, now() - submitted);
+      std::move(request.sink), [admission = admission_, tenant = request.tenant, submitted, now = now_](const FinishInfo& f) {
+        admission->finished(tenant, now() - submitted, f);
       });
   r.accepted = true;
   r.id = next_id_++;

@@ -135,6 +135,7 @@ int serve(const ServeOptions& options, std::ostream& log) {
   engine_options.scheduler.max_running = options.max_running;
   engine_options.scheduler.max_queued = options.max_queued;
   engine_options.scheduler.prefill_per_decode = options.prefill_per_decode;
+  engine_options.max_queue_wait = options.max_queue_wait;
   engine_options.scheduler.detokenizer = std::make_shared<const sch::Detokenizer>(
       [tokenizer](sch::Token t) { return tokenizer->is_special(t) ? std::string() : tokenizer->token_to_piece(t); });
   apply_tenants(access, engine_options.scheduler.default_tenant, engine_options.scheduler.tenants);

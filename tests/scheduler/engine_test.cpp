@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -236,6 +237,56 @@ TEST(Engine, TenantBoundRejectsWithRetryAfterAndCancelFinishes) {
   ASSERT_TRUE(finishes.wait_for(2));
   EXPECT_EQ(first->finish().reason, FinishReason::cancelled);
   EXPECT_EQ(second->finish().reason, FinishReason::length);
+  EXPECT_EQ(engine.in_flight(), 0u);
+}
+
+TEST(Engine, ExpectedWaitBoundRejectsWhatWouldStartLate) {
+  // A fake clock that moves 100 ms per model step, and steps held until the test lets them run, so the
+  // admission decisions below do not depend on thread timing.
+  std::atomic<std::int64_t> now_ms{0};
+  auto now = [&] { return TimePoint(std::chrono::milliseconds(now_ms.load())); };
+  std::mutex m;
+  std::condition_variable cv;
+  bool running = false;
+  FakeModel a({.before_step = [&] {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, 10s, [&] { return running; });
+    now_ms += 100;
+  }});
+  const auto run = [&](bool on) {
+    {
+      std::lock_guard lock(m);
+      running = on;
+    }
+    cv.notify_all();
+  };
+  EngineOptions o;
+  o.scheduler.max_running = 2;
+  o.scheduler.default_retry_after = 1s;  // what a slot is expected to be held before anything finished
+  o.max_queue_wait = 1s;
+  Engine engine({a}, o, now);
+  Finishes finishes;
+  const auto submit = [&](int seed) {
+    return engine.submit(make(tokens_from(seed, 8), 4, std::make_shared<ThreadSink>(finishes)));
+  };
+
+  // Two slots, each held 1 s: the 3rd and 4th wait 0.5 and 1 s, the 5th would wait 1.5 s.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(submit(i)) << i;
+  const SubmitResult late = submit(4);
+  EXPECT_EQ(late.reason, RejectReason::queue_full);
+  EXPECT_NE(late.message.find("expected wait"), std::string::npos) << late.message;
+  EXPECT_EQ(late.retry_after, Duration(500ms));
+  run(true);
+  ASSERT_TRUE(finishes.wait_for(4));
+
+  // Measured now: a request holds its slot 3 steps (300 ms) after its first token, so 6 may wait
+  // (0.15 s each) before the expected wait passes 1 s: 8 in flight, the 9th rejected.
+  run(false);
+  int admitted = 0;
+  for (int i = 0; i < 12; ++i) admitted += submit(10 + i) ? 1 : 0;
+  EXPECT_EQ(admitted, 8);
+  run(true);
+  ASSERT_TRUE(finishes.wait_for(4 + 8));
   EXPECT_EQ(engine.in_flight(), 0u);
 }
 

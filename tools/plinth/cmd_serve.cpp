@@ -16,6 +16,7 @@ struct ServeArgs {
   std::string config;
   bool no_embeddings = false;
   double read_timeout_s = 10, idle_timeout_s = 30, write_timeout_s = 30, drain_timeout_s = 30;
+  double max_queue_wait_s = 1;
 };
 
 std::chrono::milliseconds serve_millis(double seconds) {
@@ -55,6 +56,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-queued", o.max_queued,
                   "Requests waiting per replica, all tenants; beyond it requests get 429 with Retry-After")
       ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-queue-wait", args->max_queue_wait_s,
+                  "Seconds a request may be expected to wait for a running slot; beyond it, 429 with\n"
+                  "Retry-After at once (0: no bound but --max-queued)")
+      ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
   cmd->add_option("--max-batch-tokens", o.max_batch_tokens, "Tokens in one engine step")
       ->check(CLI::Range(16, 1 << 16))
@@ -108,6 +114,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     opts.http.limits.idle_timeout = serve_millis(args->idle_timeout_s);
     opts.http.limits.write_timeout = serve_millis(args->write_timeout_s);
     opts.drain_timeout = serve_millis(args->drain_timeout_s);
+    opts.max_queue_wait = serve_millis(args->max_queue_wait_s);
     exit_code = server::serve(opts, std::cerr);
   });
 }

@@ -3,6 +3,10 @@
 // variable when there is nothing to run, at most until the replica's next deadline. submit() may be
 // called from any thread; it routes the request into a replica's inbox and never waits for a step.
 //
+// Admission: the engine's and the tenant's bounds on requests in flight (queued + running), and
+// optionally an expected-wait bound (EngineOptions::max_queue_wait). A rejection says when a retry may
+// succeed.
+//
 // Routing: to the healthy replica with the least load (queued + running + inbox; then the most free
 // KV blocks), except that a replica that was last sent the prompt's prefix (PrefixAffinity) is
 // preferred while its load is within `affinity_slack` of the least.
@@ -45,6 +49,12 @@ struct EngineOptions {
   int max_consecutive_errors = 3;                    // step errors in a row that mark a replica down
   std::size_t affinity_slack = 8;                    // extra load a replica holding the prefix may carry
   Duration max_idle_wait = std::chrono::seconds(1);  // an idle thread re-checks at least this often
+  // When > 0: a request whose expected wait for a running slot exceeds this is rejected at once
+  // (queue_full, with a retry-after), instead of queueing to start late: a bound on the time to first
+  // token of what is admitted. Expected wait: the requests ahead of it beyond the running slots
+  // (max_running per healthy replica), times the recent average time a request holds a slot (first
+  // token to finish; before any request finished, scheduler.default_retry_after), over the slots.
+  Duration max_queue_wait{};
 };
 
 struct ReplicaHealth {

@@ -28,6 +28,9 @@ struct ServeOptions {
   std::size_t max_batch_tokens = 512;
   int kv_blocks = 0;                   // 0: from the device's free memory
   double prefill_per_decode = 0.5;     // the scheduler's prefill cap while sequences decode
+  // A request expected to wait longer than this for a running slot gets a 429 at once (0: off), so
+  // what is admitted starts soon (EngineOptions::max_queue_wait).
+  std::chrono::milliseconds max_queue_wait{1000};
   std::chrono::milliseconds drain_timeout{30'000};
   // Also export the vLLM-named gauges the Gateway API Inference Extension's endpoint picker reads by
   // default (vllm:num_requests_waiting, ...). Off by default: promtool's lint rejects ':' in names.
