@@ -125,6 +125,11 @@ class ServerTest(unittest.TestCase):
         streamed = "".join(ch.choices[0].text for ch in c.completions.create(
             model=DECODER, prompt="The quick brown fox", max_tokens=8, temperature=0, stream=True) if ch.choices)
         self.assertEqual(streamed, r.choices[0].text)
+        # Extensions through extra_body, as clients pass them: ignore_eos runs to max_tokens.
+        long = c.completions.create(model=DECODER, prompt=[1, 2, 3], max_tokens=40, temperature=0,
+                                    extra_body={"ignore_eos": True, "top_k": 1, "priority": 3})
+        self.assertEqual(long.usage.completion_tokens, 40)
+        self.assertEqual(long.choices[0].finish_reason, "length")
 
     def test_embeddings(self):
         c = client(KEY_B)

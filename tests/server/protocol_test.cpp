@@ -46,7 +46,8 @@ TEST(Protocol, ChatFieldsAreServed) {
                                              {"seed", 42}, {"stop", {"a", "b"}}, {"stream", true},
                                              {"stream_options", {{"include_usage", true}}}, {"user", "u1"},
                                              {"top_k", 3}, {"min_p", 0.1}, {"priority", 2}, {"timeout", 1.5},
-                                             {"queue_timeout", 0.25}, {"repetition_penalty", 1.1}}));
+                                             {"queue_timeout", 0.25}, {"repetition_penalty", 1.1},
+                                             {"ignore_eos", true}}));
   EXPECT_EQ(r.params.max_tokens, 7u);
   EXPECT_FLOAT_EQ(r.params.sampling.temperature, 0.0f);
   EXPECT_FLOAT_EQ(r.params.sampling.top_p, 0.5f);
@@ -61,6 +62,7 @@ TEST(Protocol, ChatFieldsAreServed) {
   EXPECT_DOUBLE_EQ(*r.params.timeout_s, 1.5);
   EXPECT_DOUBLE_EQ(*r.params.queue_timeout_s, 0.25);
   EXPECT_FLOAT_EQ(r.params.sampling.repetition_penalty, 1.1f);
+  EXPECT_TRUE(r.params.ignore_eos);
   EXPECT_EQ(parse_chat_completion(chat({{"max_tokens", 9}})).params.max_tokens, 9u);
   EXPECT_EQ(parse_chat_completion(chat({{"stop", "x"}})).params.stop, std::vector<std::string>{"x"});
 }
