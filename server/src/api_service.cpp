@@ -480,9 +480,11 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
     request.sampling.seed = seeds_();
   }
   request.max_tokens = max_tokens;
-  request.stop.end_tokens = g.end.end_tokens;
   request.stop.stop_strings = std::move(params.stop);
-  request.stop.stop_strings.insert(request.stop.stop_strings.end(), g.end.stop.begin(), g.end.stop.end());
+  if (!params.ignore_eos) {
+    request.stop.end_tokens = g.end.end_tokens;
+    request.stop.stop_strings.insert(request.stop.stop_strings.end(), g.end.stop.begin(), g.end.stop.end());
+  }
   request.tenant = tenant;
   request.priority = params.priority;
   request.queue_deadline = after(now_, params.queue_timeout_s);

@@ -164,6 +164,7 @@ void add_generation_fields(FieldTable<R>& t) {
     r.params.timeout_s = as_number(v, "timeout", 0, 24 * 3600);
     if (*r.params.timeout_s <= 0) bad("timeout", "timeout must be greater than 0");
   };
+  t["ignore_eos"] = [](const json& v, R& r) { r.params.ignore_eos = as_bool(v, "ignore_eos"); };
   t["queue_timeout"] = [](const json& v, R& r) {
     r.params.queue_timeout_s = as_number(v, "queue_timeout", 0, 24 * 3600);
     if (*r.params.queue_timeout_s <= 0) bad("queue_timeout", "queue_timeout must be greater than 0");

@@ -6,7 +6,8 @@
 //
 // Plinth's extensions ride in the body, the way clients pass `extra_body`: `top_k`, `min_p`,
 // `repetition_penalty`, `priority` (class 0-9, 0 first), `timeout` (seconds until the request stops
-// with a deadline finish) and `queue_timeout` (seconds it may wait to start).
+// with a deadline finish), `queue_timeout` (seconds it may wait to start) and `ignore_eos` (end only
+// at max_tokens or a stop string given in the request: for benchmarks).
 #pragma once
 
 #include <cstddef>
@@ -73,6 +74,7 @@ struct GenerationParams {
   int priority = 0;
   std::optional<double> timeout_s;
   std::optional<double> queue_timeout_s;
+  bool ignore_eos = false;  // generate max_tokens whatever the model says (benchmarks)
   std::string user;
 };
 
