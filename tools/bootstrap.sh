@@ -32,7 +32,8 @@ The two commands a newcomer needs:
           every device, install the default models when missing, and show them at work on every
           usable device: a greedy completion and sentence embeddings, with timings (tools/demo.sh).
   test    Everything CI runs (.ci/run): install the missing packages, build the whole tree, install
-          the default models, run the whole test suite (ctest --preset default, with
+          the default models and the test suite's PyPI packages (tools/test-requirements.txt, into
+          .venv-test/), run the whole test suite (ctest --preset default, with
           PLINTH_REQUIRE_MODELS=1 so model tests fail rather than skip), build the sanitizer tree
           (preset 'asan' into build-asan/: only what the tests labelled 'sanitize' run, target
           plinth_sanitize_tests) and run those tests under ASan+UBSan, build the libFuzzer targets with clang (preset 'fuzz' into
@@ -49,6 +50,9 @@ Other commands:
           Print the Debian packages this script installs (tools/packages.txt), one per line.
   check-deps
           Only the last stage of 'test': check the existing build trees against tools/packages.txt.
+  testdeps
+          Install the test suite's pinned PyPI packages (tools/test-requirements.txt: the official
+          openai client of the server tests) into .venv-test/; 'test' does it too.
   pydeps  Install the pinned Python packages of the developer scripts under tests/reference/ and
           bench/ (tools/python-requirements.txt) into a virtual environment, .venv/. Neither 'run'
           nor 'test' needs them; llama-cpp-python compiles llama.cpp, which takes several minutes.
@@ -230,6 +234,27 @@ install_pydeps() {
   echo "installed into $VENV: run the scripts with $VENV/bin/python3 (or source $VENV/bin/activate)"
 }
 
+# The test suite's PyPI packages (tools/test-requirements.txt: the official OpenAI client the server
+# tests drive) in their own environment, .venv-test/, where tests/server/CMakeLists.txt finds them. A
+# stamp of the requirements' sha256 skips pip when nothing changed, so a re-run works offline.
+readonly TEST_VENV="$ROOT/.venv-test"
+install_testdeps() {
+  local want stamp="$TEST_VENV/.requirements.sha256"
+  want=$(sha256sum "$ROOT/tools/test-requirements.txt" | cut -d' ' -f1)
+  if [[ -x "$TEST_VENV/bin/python3" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "$TEST_VENV is up to date with tools/test-requirements.txt"
+    return 0
+  fi
+  if [[ ! -x "$TEST_VENV/bin/python3" ]]; then
+    python3 -m venv "$TEST_VENV" || die "python3 -m venv failed (on Debian it needs python3-venv: tools/bootstrap.sh deps)"
+  fi
+  "$TEST_VENV/bin/python3" -m pip install --disable-pip-version-check --quiet \
+    --requirement "$ROOT/tools/test-requirements.txt" ||
+    die "pip could not install tools/test-requirements.txt into $TEST_VENV"
+  echo "$want" >"$stamp"
+  echo "installed tools/test-requirements.txt into $TEST_VENV"
+}
+
 # The first run builds the CLI and the plugins this machine can use: a GPU vendor's plugin whose
 # driver is absent would only load to say so, and its kernels are a third of that build. `test` and
 # `build` build every plugin (target plinth_runtime and all tests).
@@ -270,7 +295,7 @@ main() {
   case "$command" in
     -h | --help | help) usage; return 0 ;;
     "") usage >&2; die "no command given" ;;
-    run | test | deps | build | models | packages | check-deps | pydeps) ;;
+    run | test | deps | build | models | packages | check-deps | pydeps | testdeps) ;;
     *) usage >&2; die "unknown command '$command'" ;;
   esac
   [[ $# -le 1 ]] || die "unexpected arguments after '$command': ${*:2}"
@@ -302,6 +327,11 @@ main() {
       must_stage packages install_packages
       must_stage pydeps install_pydeps
       ;;
+    testdeps)
+      must_stage platform check_platform
+      must_stage packages install_packages
+      must_stage test-pydeps install_testdeps
+      ;;
     run)
       setup_and_build run
       must_stage devices run_devices
@@ -316,6 +346,7 @@ main() {
     test)
       setup_and_build default
       must_stage models fetch_models
+      must_stage test-pydeps install_testdeps
       stage tests test_all || failed=1
       # The sanitizer tree builds only what the tests labelled 'sanitize' run (the asan build
       # preset's target plinth_sanitize_tests; no GPU backends) and runs only those.

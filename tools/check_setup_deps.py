@@ -22,7 +22,8 @@ from what the build read, instead of trusting the list:
   python         every module imported by the Python code in the tree (.py files, and python
                  heredocs and `python3 -c` strings in scripts) is the standard library, a module
                  of the tree, a Debian python3-* package in the closure, or a distribution pinned in
-                 tools/python-requirements.txt (developer scripts only, see DEV_ONLY_DIRS).
+                 tools/python-requirements.txt (developer scripts only, see DEV_ONLY_DIRS), or, for
+                 the tests under TEST_PY_DIRS, one pinned in tools/test-requirements.txt.
 
 Any package outside the closure is an error that names the file, why the build read it, and the
 package to add. Essential and priority-required packages are on every Debian system and are
@@ -53,6 +54,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # imports come from tools/python-requirements.txt (`tools/bootstrap.sh pydeps`). Everything else may
 # import only the standard library, modules of the tree and Debian python3-* packages in the closure.
 DEV_ONLY_DIRS = ("tests/reference/", "bench/")
+# Python tests that CI runs with the interpreter of .venv-test/ (`tools/bootstrap.sh test` installs
+# tools/test-requirements.txt there): their third-party imports may come from that file.
+TEST_PY_DIRS = ("tests/server/",)
 PYTHON_SCAN_DIRS = ("tools", "tests", "bench", "fuzz", ".ci")
 
 MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -432,12 +436,24 @@ def interpreter_distributions(python):
     return json.loads(out)
 
 
-def check_python(source, owners, closure, allowed, requirements_path, venv_python, verbose):
+def check_python(source, owners, closure, allowed, requirements_path, venv_python, verbose,
+                 test_requirements_path=None, test_venv_python=None):
     import importlib.metadata as metadata
 
     errors = []
     reqs, req_errors = read_requirements(requirements_path)
     errors.extend(req_errors)
+    test_reqs, test_req_errors = read_requirements(test_requirements_path) if test_requirements_path else ({}, [])
+    errors.extend(test_req_errors)
+    test_by_import = {}
+    for name, (_spec, imports) in test_reqs.items():
+        for imp in imports | {name.replace("-", "_")}:
+            test_by_import.setdefault(imp.lower(), name)
+    test_venv = (interpreter_distributions(test_venv_python)
+                 if test_venv_python and os.path.exists(test_venv_python) else {})
+    # Modules of the tree, wherever they live: a script may put another folder on sys.path.
+    tree_modules = {os.path.splitext(rel)[0].split(os.sep)[-1] for rel, _ in python_sources(source)
+                    if rel.endswith(".py")}
     req_rel = shown(requirements_path)
     by_import = {}
     for name, (_spec, imports) in reqs.items():
@@ -457,9 +473,24 @@ def check_python(source, owners, closure, allowed, requirements_path, venv_pytho
             continue
         # A module of the tree: a .py file or package next to one of the importing scripts.
         local = [f for f in files if os.path.exists(os.path.join(source, os.path.dirname(f), mod + ".py"))
-                 or os.path.isdir(os.path.join(source, os.path.dirname(f), mod))]
+                 or os.path.isdir(os.path.join(source, os.path.dirname(f), mod)) or mod in tree_modules]
         files = sorted(set(files) - set(local))
         if not files:
+            continue
+        # A test-only PyPI distribution (tools/test-requirements.txt), for the tests that run in .venv-test.
+        test_dists = {normalize_dist(d) for d in test_venv.get(mod, [])}
+        test_mapped = [d for d in test_dists if d in test_reqs] or (
+            [test_by_import[mod.lower()]] if mod.lower() in test_by_import else [])
+        if test_mapped and all(f.startswith(TEST_PY_DIRS) for f in files):
+            if verbose:
+                log(f"  python {mod}: {test_reqs[test_mapped[0]][0]} ({shown(test_requirements_path)})")
+            third_party += 1
+            continue
+        if test_mapped:
+            outside = [f for f in files if not f.startswith(TEST_PY_DIRS)]
+            errors.append(f"python module '{mod}' (imported by {', '.join(outside[:3])}) comes from "
+                          f"{shown(test_requirements_path)}, which only the tests under "
+                          f"{' and '.join(TEST_PY_DIRS)} may use (they run in .venv-test)")
             continue
         third_party += 1
         dev_only = all(f.startswith(DEV_ONLY_DIRS) for f in files)
@@ -507,6 +538,9 @@ def main():
     ap.add_argument("--python-requirements", default=os.path.join(ROOT, "tools", "python-requirements.txt"))
     ap.add_argument("--venv-python", default=os.path.join(ROOT, ".venv", "bin", "python3"),
                     help="interpreter of the pydeps environment, used to map imports when it exists")
+    ap.add_argument("--test-requirements", default=os.path.join(ROOT, "tools", "test-requirements.txt"))
+    ap.add_argument("--test-venv-python", default=os.path.join(ROOT, ".venv-test", "bin", "python3"),
+                    help="interpreter of the test environment, used to map imports when it exists")
     ap.add_argument("--source", default=ROOT)
     ap.add_argument("--no-python", action="store_true", help="skip the Python imports")
     ap.add_argument("--no-system", action="store_true", help="skip the build trees' system files")
@@ -587,7 +621,8 @@ def main():
     py_modules = py_third = 0
     if not args.no_python:
         py_errors, py_modules, py_third = check_python(source, owners, closure, allowed,
-                                                       args.python_requirements, args.venv_python, args.verbose)
+                                                       args.python_requirements, args.venv_python, args.verbose,
+                                                       args.test_requirements, args.test_venv_python)
         errors.extend(py_errors)
 
     elapsed = time.monotonic() - start

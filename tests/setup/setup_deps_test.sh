@@ -8,7 +8,8 @@
 #       Copies of the lists with a needed entry removed fail, and the message names the package and
 #       a file of it the build read: ocl-icd-opencl-dev (libOpenCL.so, the bug a fresh machine hit:
 #       oneDNN's CMake package needs it, and it is only a Recommends of libdnnl-dev) and libdnnl-dev;
-#       a Python module missing from tools/python-requirements.txt, and a PyPI-only module imported
+#       a Python module missing from tools/python-requirements.txt, a test requirement imported
+#       outside tests/server/, and a PyPI-only module imported
 #       by code that `tools/bootstrap.sh test` runs, fail naming the module and the importing file.
 set -euo pipefail
 
@@ -107,6 +108,22 @@ case "$mode" in
       >"$work/python-ok.log" 2>&1 || rc=$?
     if [[ $rc -eq 0 ]]; then echo "ok: python passes with the module pinned"; else
       fail "python-ok: expected a pass, got exit $rc"; sed 's/^/    /' "$work/python-ok.log" >&2; fi
+    # A test-only PyPI module (tools/test-requirements.txt): fine in a server test, not in tools/.
+    mkdir -p "$work/src/tests/server"
+    printf 'import openai\n' >"$work/src/tests/server/client_test.py"
+    printf 'import openai\n' >"$work/src/tools/uses_client.py"
+    rc=0
+    "${CHECK[@]}" --no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS" \
+      --test-requirements "$source/tools/test-requirements.txt" >"$work/python-test.log" 2>&1 || rc=$?
+    expect_failure python-test $rc "python module 'openai' (imported by tools/uses_client.py)" \
+      "only the tests under tests/server/"
+    grep -q "tests/server/client_test.py" "$work/python-test.log" && fail "python-test: the server test was reported"
+    rm "$work/src/tools/uses_client.py"
+    rc=0
+    "${CHECK[@]}" --no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS" \
+      --test-requirements "$source/tools/test-requirements.txt" >"$work/python-test-ok.log" 2>&1 || rc=$?
+    if [[ $rc -eq 0 ]]; then echo "ok: a server test may import a test requirement"; else
+      fail "python-test-ok: expected a pass, got exit $rc"; sed 's/^/    /' "$work/python-test-ok.log" >&2; fi
     ;;
   *) echo "unknown mode '$mode' (check or detects)" >&2; exit 2 ;;
 esac
