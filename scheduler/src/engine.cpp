@@ -45,6 +45,19 @@ struct Engine::Admission {
   std::map<std::string, std::size_t, std::less<>> per_tenant;
   std::optional<Duration> latency;  // moving average of submit-to-finish
   std::optional<Duration> service;  // moving average of first-token-to-finish: how long a slot is held
+  std::size_t pending_prompt_tokens = 0;  // of accepted requests without a first token yet
+  std::optional<double> prefill_rate;     // moving average of prompt tokens per second, one replica
+
+  void started(std::size_t prompt_tokens) {
+    std::lock_guard lock(mutex);
+    pending_prompt_tokens -= std::min(pending_prompt_tokens, prompt_tokens);
+  }
+  void prefilled(std::size_t tokens, Duration step) {
+    if (tokens == 0 || step <= Duration::zero()) return;
+    const double rate = static_cast<double>(tokens) / std::chrono::duration<double>(step).count();
+    std::lock_guard lock(mutex);
+    prefill_rate = prefill_rate ? *prefill_rate + (rate - *prefill_rate) / 8 : rate;
+  }
 
   void finished(const std::string& tenant, Duration latency_now, const FinishInfo& info) {
     std::lock_guard lock(mutex);
@@ -64,18 +77,23 @@ namespace {
 // submits again from on_finish is not refused for its own finished request.
 class CountingSink final : public StreamSink {
  public:
-  CountingSink(std::shared_ptr<StreamSink> inner, std::function<void(const FinishInfo&)> on_done)
-      : inner_(std::move(inner)), on_done_(std::move(on_done)) {}
+  // on_start: once, at the first token (or at the finish of a request that never had one).
+  CountingSink(std::shared_ptr<StreamSink> inner, std::function<void()> on_start,
+               std::function<void(const FinishInfo&)> on_done)
+      : inner_(std::move(inner)), on_start_(std::move(on_start)), on_done_(std::move(on_done)) {}
   void on_delta(const TokenDelta& d) override {
+    if (d.token != kNoToken && on_start_) std::exchange(on_start_, nullptr)();
     if (inner_) inner_->on_delta(d);
   }
   void on_finish(const FinishInfo& f) override {
+    if (on_start_) std::exchange(on_start_, nullptr)();
     on_done_(f);
     if (inner_) inner_->on_finish(f);
   }
 
  private:
   std::shared_ptr<StreamSink> inner_;
+  std::function<void()> on_start_;
   std::function<void(const FinishInfo&)> on_done_;
 };
 
@@ -182,12 +200,18 @@ SubmitResult Engine::submit(Request request) {
       return r;
     }
     if (options_.max_queue_wait > Duration::zero()) {
-      // Waiting for a slot: the requests ahead beyond the slots, served `slots` at a time, each
-      // holding its slot for the recent average.
+      // Its expected wait for a first token: for a slot (the requests ahead beyond the slots, served
+      // `slots` at a time, each holding its slot for the recent average), then for the prompts not
+      // yet computed ahead of it and its own, at the measured prefill rate (once there is one).
       const std::size_t slots = std::max<std::size_t>(1, so.max_running * healthy);
       const std::size_t waiting_ahead = admission_->total >= slots ? admission_->total - slots + 1 : 0;
       const Duration held = admission_->service.value_or(so.default_retry_after);
-      const Duration expected = held * static_cast<Duration::rep>(waiting_ahead) / static_cast<Duration::rep>(slots);
+      Duration expected = held * static_cast<Duration::rep>(waiting_ahead) / static_cast<Duration::rep>(slots);
+      if (admission_->prefill_rate && *admission_->prefill_rate > 0) {
+        const double tokens = static_cast<double>(admission_->pending_prompt_tokens + request.prompt.size());
+        expected += std::chrono::duration_cast<Duration>(
+            std::chrono::duration<double>(tokens / (*admission_->prefill_rate * static_cast<double>(healthy))));
+      }
       if (expected > options_.max_queue_wait) {
         r.reason = RejectReason::queue_full;
         r.message = "the expected wait to start (" +
@@ -202,11 +226,13 @@ SubmitResult Engine::submit(Request request) {
     }
     ++admission_->total;
     ++admission_->per_tenant[request.tenant];
+    admission_->pending_prompt_tokens += request.prompt.size();
   }
   const std::size_t chosen = *target;
   const TimePoint submitted = now_();
   request.sink = std::make_shared<CountingSink>(
-      std::move(request.sink), [admission = admission_, tenant = request.tenant, submitted, now = now_](const FinishInfo& f) {
+      std::move(request.sink), [admission = admission_, n = request.prompt.size()] { admission->started(n); },
+      [admission = admission_, tenant = request.tenant, submitted, now = now_](const FinishInfo& f) {
         admission->finished(tenant, now() - submitted, f);
       });
   r.accepted = true;
@@ -240,7 +266,9 @@ void Engine::run(std::size_t index) {
     }
     for (auto& r : incoming) rep.scheduler.adopt(std::move(r));
     try {
+      const TimePoint started = now_();
       const StepResult result = rep.scheduler.step();
+      admission_->prefilled(result.prefill_tokens, now_() - started);
       busy = result.ran();
       SchedulerStats s = rep.scheduler.stats();
       std::lock_guard lock(mutex_);

@@ -49,11 +49,13 @@ struct EngineOptions {
   int max_consecutive_errors = 3;                    // step errors in a row that mark a replica down
   std::size_t affinity_slack = 8;                    // extra load a replica holding the prefix may carry
   Duration max_idle_wait = std::chrono::seconds(1);  // an idle thread re-checks at least this often
-  // When > 0: a request whose expected wait for a running slot exceeds this is rejected at once
+  // When > 0: a request whose expected wait for its first token exceeds this is rejected at once
   // (queue_full, with a retry-after), instead of queueing to start late: a bound on the time to first
-  // token of what is admitted. Expected wait: the requests ahead of it beyond the running slots
-  // (max_running per healthy replica), times the recent average time a request holds a slot (first
-  // token to finish; before any request finished, scheduler.default_retry_after), over the slots.
+  // token of what is admitted. Expected wait: for a slot, the requests ahead of it beyond the running
+  // slots (max_running per healthy replica) times the recent average time a request holds a slot
+  // (first token to finish; before any request finished, scheduler.default_retry_after), over the
+  // slots; plus the prompt tokens not yet computed ahead of it and its own, at the measured prefill
+  // rate (tokens per second of the steps that prefilled, per healthy replica; none before the first).
   Duration max_queue_wait{};
 };
 
