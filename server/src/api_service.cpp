@@ -422,7 +422,7 @@ void ApiService::chat(const HttpRequest& request, RequestLabels& labels,
   const GeneratorEntry& g = generator(r.params.model, tenant);
   labels.model = g.id;
   std::vector<std::int32_t> prompt = g.tokenizer->encode(g.chat_template.apply(r.messages, true));
-  generate(std::move(r.params), std::move(prompt), Endpoint::chat, g, tenant, responder);
+  generate(std::move(r.params), std::move(prompt), Endpoint::chat, g, tenant, request.received, responder);
 }
 
 void ApiService::completion(const HttpRequest& request, RequestLabels& labels,
@@ -438,11 +438,11 @@ void ApiService::completion(const HttpRequest& request, RequestLabels& labels,
                               std::to_string(g.tokenizer->vocab_size()), "invalid_request_error", "prompt");
     }
   }
-  generate(std::move(r.params), std::move(prompt), Endpoint::completion, g, tenant, responder);
+  generate(std::move(r.params), std::move(prompt), Endpoint::completion, g, tenant, request.received, responder);
 }
 
 void ApiService::generate(GenerationParams params, std::vector<std::int32_t> prompt, Endpoint endpoint,
-                          const GeneratorEntry& g, const std::string& tenant,
+                          const GeneratorEntry& g, const std::string& tenant, SteadyClock::time_point received,
                           const std::shared_ptr<HttpResponder>& responder) {
   const std::string_view endpoint_name = endpoint == Endpoint::chat ? "chat_completions" : "completions";
   const std::size_t prompt_tokens = prompt.size();
@@ -466,6 +466,7 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
                    "invalid_request_error", "max_tokens", "context_length_exceeded");
   }
   if (const RateDecision d = limiter_.admit(tenant, prompt_tokens); !d.allowed) {
+    metrics_.admission_decided(false, seconds_since(received));
     metrics_.request_rejected(tenant, "rate_limited");
     throw ApiError(429, d.reason, "rate_limit_error", {}, "rate_limited").set_retry_after(retry_after_seconds(d.retry_after));
   }
@@ -515,6 +516,7 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
   responder->on_disconnect([cancel = request.cancel] { cancel->cancel(); });
 
   const sch::SubmitResult result = g.engine->submit(std::move(request));
+  metrics_.admission_decided(static_cast<bool>(result), seconds_since(received));
   if (result) {
     if (stream) ctx->stream->open(sse_event(chunk_json(endpoint, header, "", std::nullopt, true)));
     return;
@@ -551,6 +553,7 @@ void ApiService::embeddings(const HttpRequest& http, RequestLabels& labels,
   }
   for (const auto& ids : job.inputs) tokens += std::min(ids.size(), e.engine->max_input_tokens());
   if (const RateDecision d = limiter_.admit(tenant, tokens); !d.allowed) {
+    metrics_.admission_decided(false, seconds_since(http.received));
     metrics_.request_rejected(tenant, "rate_limited");
     throw ApiError(429, d.reason, "rate_limit_error", {}, "rate_limited").set_retry_after(retry_after_seconds(d.retry_after));
   }
@@ -570,6 +573,7 @@ void ApiService::embeddings(const HttpRequest& http, RequestLabels& labels,
   job.sink = std::make_shared<EmbeddingsSink>(ctx, r.base64);
   responder->on_disconnect([cancel = job.cancel] { cancel->cancel(); });
   const sch::SubmitResult result = e.engine->submit(std::move(job));
+  metrics_.admission_decided(static_cast<bool>(result), seconds_since(http.received));
   if (result) return;
   tracker_->remove(ctx->tracker_id);
   const ApiError error = rejection_error(result);

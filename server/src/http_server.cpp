@@ -321,6 +321,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     read_timer_.expires_at(SteadyClock::time_point::max());
     HttpRequest request = to_request(parser_->release());
+    request.received = SteadyClock::now();
     parser_.reset();
     keep_alive_ = request.keep_alive && !shared_.draining.load(std::memory_order_relaxed);
     phase_ = Phase::handling;

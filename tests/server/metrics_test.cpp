@@ -276,6 +276,19 @@ TEST(ServerMetrics, Connections) {
   EXPECT_EQ(s.types.at("plinth_http_connections_open"), "gauge");
 }
 
+TEST(ServerMetrics, AdmissionDecisionsByOutcome) {
+  ServerMetrics metrics;
+  metrics.admission_decided(true, 0.0002);
+  metrics.admission_decided(false, 0.003);
+  metrics.admission_decided(false, 0.02);
+  metrics.admission_decided(false, -1);  // not a duration: ignored
+  const Scrape s = scrape(metrics);
+  EXPECT_EQ(s.at("plinth_admission_decision_seconds_count", {{"outcome", "admitted"}}), 1);
+  EXPECT_EQ(s.at("plinth_admission_decision_seconds_count", {{"outcome", "rejected"}}), 2);
+  EXPECT_EQ(s.at("plinth_admission_decision_seconds_bucket", {{"outcome", "rejected"}, {"le", "0.01"}}), 1);
+  EXPECT_NEAR(s.at("plinth_admission_decision_seconds_sum", {{"outcome", "rejected"}}), 0.023, 1e-9);
+}
+
 TEST(ServerMetrics, LabelValuesAreEscaped) {
   ServerMetrics metrics;
   const std::string tenant = "we\"ird\\ten\nant";

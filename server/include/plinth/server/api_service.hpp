@@ -99,7 +99,8 @@ class ApiService {
   void completion(const HttpRequest& request, RequestLabels& labels, const std::shared_ptr<HttpResponder>& responder);
   // Both of them, once the prompt is tokens: checks, the engine request, its sink, the submit.
   void generate(GenerationParams params, std::vector<std::int32_t> prompt, Endpoint endpoint,
-                const GeneratorEntry& g, const std::string& tenant, const std::shared_ptr<HttpResponder>& responder);
+                const GeneratorEntry& g, const std::string& tenant, std::chrono::steady_clock::time_point received,
+                const std::shared_ptr<HttpResponder>& responder);
   void embeddings(const HttpRequest& request, RequestLabels& labels, const std::shared_ptr<HttpResponder>& responder);
   void models(const HttpRequest& request, const std::string& tenant, const std::shared_ptr<HttpResponder>& responder);
   const GeneratorEntry& generator(const std::string& model, const std::string& tenant) const;

@@ -63,6 +63,7 @@ struct HttpRequest {
   HttpHeaders headers;
   std::string body;
   bool keep_alive = true;
+  std::chrono::steady_clock::time_point received{};  // when its last byte was read
 
   // The first value of header `name` (case-insensitive), or "" when absent.
   std::string_view header(std::string_view name) const;

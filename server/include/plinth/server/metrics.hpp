@@ -150,6 +150,8 @@ class ServerMetrics {
   // A request answered 429, and why: "queue_full", "tenant_queue_full", "rate_limited" (also counted
   // by request_finished under status 429: this says which limit).
   void request_rejected(std::string_view tenant, std::string_view reason);
+  // How long the engine's admit-or-429 answer took, from the request's arrival (read whole).
+  void admission_decided(bool admitted, double seconds) noexcept;
 
   // Client connections: accepted (and now open), closed, refused at the connection cap.
   void connection_opened() noexcept;
