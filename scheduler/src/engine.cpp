@@ -46,17 +46,16 @@ struct Engine::Admission {
   std::optional<Duration> latency;  // moving average of submit-to-finish
   std::optional<Duration> service;  // moving average of first-token-to-finish: how long a slot is held
   std::size_t pending_prompt_tokens = 0;  // of accepted requests without a first token yet
-  std::optional<double> prefill_rate;     // moving average of prompt tokens per second, one replica
+  std::optional<Duration> step_time;      // moving average of a step that ran (any replica)
 
   void started(std::size_t prompt_tokens) {
     std::lock_guard lock(mutex);
     pending_prompt_tokens -= std::min(pending_prompt_tokens, prompt_tokens);
   }
-  void prefilled(std::size_t tokens, Duration step) {
-    if (tokens == 0 || step <= Duration::zero()) return;
-    const double rate = static_cast<double>(tokens) / std::chrono::duration<double>(step).count();
+  void stepped(bool ran, Duration step) {
+    if (!ran || step <= Duration::zero()) return;
     std::lock_guard lock(mutex);
-    prefill_rate = prefill_rate ? *prefill_rate + (rate - *prefill_rate) / 8 : rate;
+    step_time = step_time ? *step_time + (step - *step_time) / 8 : step;
   }
 
   void finished(const std::string& tenant, Duration latency_now, const FinishInfo& info) {
@@ -207,10 +206,20 @@ SubmitResult Engine::submit(Request request) {
       const std::size_t waiting_ahead = admission_->total >= slots ? admission_->total - slots + 1 : 0;
       const Duration held = admission_->service.value_or(so.default_retry_after);
       Duration expected = held * static_cast<Duration::rep>(waiting_ahead) / static_cast<Duration::rep>(slots);
-      if (admission_->prefill_rate && *admission_->prefill_rate > 0) {
-        const double tokens = static_cast<double>(admission_->pending_prompt_tokens + request.prompt.size());
-        expected += std::chrono::duration_cast<Duration>(
-            std::chrono::duration<double>(tokens / (*admission_->prefill_rate * static_cast<double>(healthy))));
+      if (admission_->step_time) {
+        // Then its prompt, by the scheduler's own policy: each step runs the decoding sequences and
+        // at most p prompt tokens (the prefill cap, or what the budget leaves), so the prompt tokens
+        // not yet computed ahead of it, and its own, take ceil(P / p) steps of the recent average.
+        const std::size_t decoding = std::min(admission_->total, slots) / healthy;
+        const std::size_t budget = so.max_batch_tokens;
+        std::size_t per_step = so.prefill_per_decode > 0
+                                   ? std::max(so.min_prefill_chunk, static_cast<std::size_t>(so.prefill_per_decode *
+                                                                                           static_cast<double>(decoding)))
+                                   : (budget > decoding ? budget - decoding : 1);
+        per_step = std::clamp<std::size_t>(per_step, 1, budget);
+        const std::size_t prompt = (admission_->pending_prompt_tokens + request.prompt.size() + healthy - 1) / healthy;
+        const auto steps = static_cast<Duration::rep>((prompt + per_step - 1) / per_step);
+        expected += *admission_->step_time * steps;
       }
       if (expected > options_.max_queue_wait) {
         r.reason = RejectReason::queue_full;
@@ -268,7 +277,7 @@ void Engine::run(std::size_t index) {
     try {
       const TimePoint started = now_();
       const StepResult result = rep.scheduler.step();
-      admission_->prefilled(result.prefill_tokens, now_() - started);
+      admission_->stepped(result.ran(), now_() - started);
       busy = result.ran();
       SchedulerStats s = rep.scheduler.stats();
       std::lock_guard lock(mutex_);

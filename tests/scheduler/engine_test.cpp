@@ -263,6 +263,8 @@ TEST(Engine, ExpectedWaitBoundRejectsWhatWouldStartLate) {
   EngineOptions o;
   o.scheduler.max_running = 2;
   o.scheduler.default_retry_after = 1s;  // what a slot is expected to be held before anything finished
+  o.scheduler.prefill_per_decode = 0.5;  // while sequences decode, a step takes 8 prompt tokens
+  o.scheduler.min_prefill_chunk = 8;
   o.max_queue_wait = 1s;
   Engine engine({a}, o, now);
   Finishes finishes;
@@ -279,14 +281,14 @@ TEST(Engine, ExpectedWaitBoundRejectsWhatWouldStartLate) {
   run(true);
   ASSERT_TRUE(finishes.wait_for(4));
 
-  // Measured now: a request holds its slot 3 steps (300 ms) after its first token, and prompts were
-  // computed two per 100 ms step (160 tokens/s). The t-th new request (t from 0) expects
-  // 0.15 s x (t - 1) for a slot (t >= 2) plus (8 t + 8) / 160 s for the prompts ahead and its own:
-  // 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, then 1.1 s: 6 admitted, the 7th rejected.
+  // Measured now: a request holds its slot 3 steps (300 ms) after its first token, and a step takes
+  // 100 ms. The t-th new request (t from 0) expects 0.15 s x (t - 1) for a slot (t >= 2), plus its
+  // 8-token prompt and the t ahead at 8 tokens a step: 0.1 s x (t + 1). That is 0.1, 0.2, 0.45,
+  // 0.7, 0.95, then 1.2 s: 5 admitted, the 6th rejected (the slots alone would admit 8).
   run(false);
   int admitted = 0;
   for (int i = 0; i < 12; ++i) admitted += submit(10 + i) ? 1 : 0;
-  EXPECT_EQ(admitted, 6);
+  EXPECT_EQ(admitted, 5);
   run(true);
   ASSERT_TRUE(finishes.wait_for(4 + admitted));
   EXPECT_EQ(engine.in_flight(), 0u);

@@ -54,8 +54,9 @@ struct EngineOptions {
   // token of what is admitted. Expected wait: for a slot, the requests ahead of it beyond the running
   // slots (max_running per healthy replica) times the recent average time a request holds a slot
   // (first token to finish; before any request finished, scheduler.default_retry_after), over the
-  // slots; plus the prompt tokens not yet computed ahead of it and its own, at the measured prefill
-  // rate (tokens per second of the steps that prefilled, per healthy replica; none before the first).
+  // slots; plus the steps that compute the prompt tokens not yet computed ahead of it and its own, by
+  // the scheduler's step policy (decodes first, then the prefill cap or what the budget leaves), at
+  // the recent average step time (none before the first step).
   Duration max_queue_wait{};
 };
 
