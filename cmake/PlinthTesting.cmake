@@ -1,3 +1,10 @@
+# The interpreter of the test suite's Python tests that need PyPI packages (the official openai
+# client of the server tests): `tools/bootstrap.sh test` (or `testdeps`) installs
+# tools/test-requirements.txt into .venv-test/ at the root of the source tree. A cache variable so a
+# machine that keeps that environment elsewhere can point the tests at it with -D.
+set(PLINTH_TEST_PYTHON "${PROJECT_SOURCE_DIR}/.venv-test/bin/python3" CACHE FILEPATH
+    "Python interpreter with tools/test-requirements.txt installed (tools/bootstrap.sh testdeps)")
+
 # plinth_discover_tests(<target> LABELS <label>... [TEST_PREFIX p] [DISCOVERY_TIMEOUT s] [PROPERTIES ...])
 # gtest_discover_tests with labels that survive: CMake 3.25 writes gtest_discover_tests' PROPERTIES
 # unquoted into the generated script, so LABELS "unit;sanitize" would become the label "unit" and a

@@ -235,22 +235,29 @@ install_pydeps() {
 }
 
 # The test suite's PyPI packages (tools/test-requirements.txt: the official OpenAI client the server
-# tests drive) in their own environment, .venv-test/, where tests/server/CMakeLists.txt finds them. A
-# stamp of the requirements' sha256 skips pip when nothing changed, so a re-run works offline.
+# tests drive) in their own environment, .venv-test/, apart from .venv/ whose llama-cpp-python compiles
+# for minutes; the tests find its interpreter through PLINTH_TEST_PYTHON (cmake/PlinthTesting.cmake).
+# A stamp of the requirements' sha256 skips pip when nothing changed, so a re-run works offline.
 readonly TEST_VENV="$ROOT/.venv-test"
 install_testdeps() {
   local want stamp="$TEST_VENV/.requirements.sha256"
-  want=$(sha256sum "$ROOT/tools/test-requirements.txt" | cut -d' ' -f1)
+  want=$(sha256sum "$ROOT/tools/test-requirements.txt" | cut -d' ' -f1) ||
+    die "cannot read tools/test-requirements.txt"
   if [[ -x "$TEST_VENV/bin/python3" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    echo "$TEST_VENV is up to date with tools/test-requirements.txt"
+    echo "$TEST_VENV is up to date with tools/test-requirements.txt (pip skipped)"
     return 0
   fi
-  if [[ ! -x "$TEST_VENV/bin/python3" ]]; then
-    python3 -m venv "$TEST_VENV" || die "python3 -m venv failed (on Debian it needs python3-venv: tools/bootstrap.sh deps)"
+  # A venv made while python3-venv was missing has a python3 but no pip: make it again.
+  if ! "$TEST_VENV/bin/python3" -m pip --version >/dev/null 2>&1; then
+    python3 -m venv --clear "$TEST_VENV" ||
+      die "python3 -m venv failed (on Debian it needs python3-venv: tools/bootstrap.sh deps)"
   fi
+  # No stamp while pip runs: an interrupted install must not pass for a finished one.
+  rm -f "$stamp"
   "$TEST_VENV/bin/python3" -m pip install --disable-pip-version-check --quiet \
     --requirement "$ROOT/tools/test-requirements.txt" ||
-    die "pip could not install tools/test-requirements.txt into $TEST_VENV"
+    die "pip could not install tools/test-requirements.txt into $TEST_VENV (it needs PyPI the first" \
+      "time and after each change of the file; see pip's message above)"
   echo "$want" >"$stamp"
   echo "installed tools/test-requirements.txt into $TEST_VENV"
 }

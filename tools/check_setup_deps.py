@@ -22,16 +22,20 @@ from what the build read, instead of trusting the list:
   python         every module imported by the Python code in the tree (.py files, and python
                  heredocs and `python3 -c` strings in scripts) is the standard library, a module
                  of the tree, a Debian python3-* package in the closure, or a distribution pinned in
-                 tools/python-requirements.txt (developer scripts only, see DEV_ONLY_DIRS), or, for
-                 the tests under TEST_PY_DIRS, one pinned in tools/test-requirements.txt.
+                 tools/python-requirements.txt (developer scripts only, see DEV_ONLY_DIRS) or in
+                 tools/test-requirements.txt (the tests under TEST_PY_DIRS, and developer scripts);
+                 when .venv-test/ exists, every pin of tools/test-requirements.txt is installed there
+                 at its version (an edited pin needs `tools/bootstrap.sh testdeps`).
 
 Any package outside the closure is an error that names the file, why the build read it, and the
 package to add. Essential and priority-required packages are on every Debian system and are
 allowed without a line (the summary says which ones were used that way).
 
 Usage: tools/check_setup_deps.py [--build DIR]... [--packages FILE] [--python-requirements FILE]
-                                 [--venv-python PY] [--source DIR] [--no-system] [--no-python] [-v]
-  (defaults: build/, tools/packages.txt, tools/python-requirements.txt, .venv/bin/python3, the tree)
+                                 [--venv-python PY] [--test-requirements FILE] [--test-venv-python PY]
+                                 [--source DIR] [--no-system] [--no-python] [-v]
+  (defaults: build/, tools/packages.txt, tools/python-requirements.txt, .venv/bin/python3,
+   tools/test-requirements.txt, .venv-test/bin/python3, the tree)
 Exit status: 0 all covered, 1 something is missing, 2 the check itself could not run.
 Standard library only; needs dpkg's database, apt-cache and ninja.
 """
@@ -55,7 +59,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # import only the standard library, modules of the tree and Debian python3-* packages in the closure.
 DEV_ONLY_DIRS = ("tests/reference/", "bench/")
 # Python tests that CI runs with the interpreter of .venv-test/ (`tools/bootstrap.sh test` installs
-# tools/test-requirements.txt there): their third-party imports may come from that file.
+# tools/test-requirements.txt there, PLINTH_TEST_PYTHON in cmake/PlinthTesting.cmake points at it):
+# their third-party imports may come from that file. Developer scripts (DEV_ONLY_DIRS) may use it too:
+# nothing that run/test executes depends on them, and one that needs only the test packages (a client
+# of `plinth serve`, say) runs with .venv-test/bin/python3 instead of building .venv/. Everything else
+# may use neither file.
 TEST_PY_DIRS = ("tests/server/",)
 PYTHON_SCAN_DIRS = ("tools", "tests", "bench", "fuzz", ".ci")
 
@@ -426,14 +434,46 @@ def read_requirements(path):
 
 
 def interpreter_distributions(python):
-    """packages_distributions() of another interpreter (the pydeps virtual environment)."""
+    """(packages_distributions(), {normalized distribution: version}) of another interpreter (a
+    virtual environment), or None when it does not run."""
     code = ("import importlib.metadata as m, json; "
-            "print(json.dumps({k: list(v) for k, v in m.packages_distributions().items()}))")
+            "print(json.dumps([{k: list(v) for k, v in m.packages_distributions().items()}, "
+            "{d.metadata['Name']: d.version for d in m.distributions() if d.metadata['Name']}]))")
     try:
         out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    return json.loads(out)
+        modules, versions = json.loads(out)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+    return modules, {normalize_dist(name): version for name, version in versions.items()}
+
+
+def normalize_version(version):
+    """Enough of PEP 440 to compare a pin with what pip installed for it: '3.60' == '3.60.0'."""
+    m = re.match(r"^v?([0-9]+(?:\.[0-9]+)*)(.*)$", version.strip().lower())
+    if not m:
+        return version.strip().lower()
+    release = m.group(1).split(".")
+    while len(release) > 1 and int(release[-1]) == 0:
+        release.pop()
+    return ".".join(str(int(n)) for n in release) + m.group(2)
+
+
+def check_test_venv(test_reqs, test_requirements_path, test_venv_python, installed):
+    """Errors for pins of the test requirements that the test environment does not have at their
+    version: bootstrap skips pip while its stamp matches the file, and ctest alone never installs, so
+    an edited pin would otherwise run the tests against the old package."""
+    venv = shown(os.path.dirname(os.path.dirname(test_venv_python)))
+    if installed is None:
+        return [f"{shown(test_venv_python)} does not run: remove {venv} and run tools/bootstrap.sh testdeps"]
+    errors = []
+    for name, (spec, _imports) in sorted(test_reqs.items()):
+        want = spec.split("==", 1)[1]
+        have = installed.get(name)
+        if have is None or normalize_version(have) != normalize_version(want):
+            found = f"{name} {have}" if have else f"no {name}"
+            errors.append(f"{shown(test_requirements_path)} pins {spec}, but {venv} has {found}: "
+                          f"run tools/bootstrap.sh testdeps")
+    return errors
 
 
 def check_python(source, owners, closure, allowed, requirements_path, venv_python, verbose,
@@ -445,28 +485,39 @@ def check_python(source, owners, closure, allowed, requirements_path, venv_pytho
     errors.extend(req_errors)
     test_reqs, test_req_errors = read_requirements(test_requirements_path) if test_requirements_path else ({}, [])
     errors.extend(test_req_errors)
-    test_by_import = {}
-    for name, (_spec, imports) in test_reqs.items():
-        for imp in imports | {name.replace("-", "_")}:
-            test_by_import.setdefault(imp.lower(), name)
-    test_venv = (interpreter_distributions(test_venv_python)
-                 if test_venv_python and os.path.exists(test_venv_python) else {})
-    # Modules of the tree, wherever they live: a script may put another folder on sys.path.
-    tree_modules = {os.path.splitext(rel)[0].split(os.sep)[-1] for rel, _ in python_sources(source)
-                    if rel.endswith(".py")}
     req_rel = shown(requirements_path)
+    test_req_rel = shown(test_requirements_path) if test_requirements_path else "tools/test-requirements.txt"
     by_import = {}
     for name, (_spec, imports) in reqs.items():
         for imp in imports | {name.replace("-", "_")}:
             by_import.setdefault(imp.lower(), name)
+    test_by_import = {}
+    for name, (_spec, imports) in test_reqs.items():
+        for imp in imports | {name.replace("-", "_")}:
+            test_by_import.setdefault(imp.lower(), name)
     here = metadata.packages_distributions()
-    venv = interpreter_distributions(venv_python) if venv_python and os.path.exists(venv_python) else {}
+    venv = {}
+    if venv_python and os.path.exists(venv_python):
+        venv = (interpreter_distributions(venv_python) or ({}, {}))[0]
+    test_venv = {}
+    if test_venv_python and os.path.exists(test_venv_python):
+        found = interpreter_distributions(test_venv_python)
+        errors.extend(check_test_venv(test_reqs, test_requirements_path, test_venv_python,
+                                      found[1] if found else None))
+        test_venv = found[0] if found else {}
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    dev_dirs = " and ".join(DEV_ONLY_DIRS)
+    test_dirs = " and ".join(TEST_PY_DIRS)
+    only_debian = ("code that run/test execute may use the standard library and Debian python3-* packages "
+                   "listed in tools/packages.txt only")
 
     modules = {}  # module -> [files]
     for rel, text in python_sources(source):
         for mod in imported_modules(text):
             modules.setdefault(mod, []).append(rel)
+    # Modules of the tree, wherever they live: a script may put another folder on sys.path.
+    tree_modules = {os.path.splitext(rel)[0].split(os.sep)[-1] for rel, _ in python_sources(source)
+                    if rel.endswith(".py")}
     third_party = 0
     for mod, files in sorted(modules.items()):
         if mod in stdlib:
@@ -477,25 +528,10 @@ def check_python(source, owners, closure, allowed, requirements_path, venv_pytho
         files = sorted(set(files) - set(local))
         if not files:
             continue
-        # A test-only PyPI distribution (tools/test-requirements.txt), for the tests that run in .venv-test.
-        test_dists = {normalize_dist(d) for d in test_venv.get(mod, [])}
-        test_mapped = [d for d in test_dists if d in test_reqs] or (
-            [test_by_import[mod.lower()]] if mod.lower() in test_by_import else [])
-        if test_mapped and all(f.startswith(TEST_PY_DIRS) for f in files):
-            if verbose:
-                log(f"  python {mod}: {test_reqs[test_mapped[0]][0]} ({shown(test_requirements_path)})")
-            third_party += 1
-            continue
-        if test_mapped:
-            outside = [f for f in files if not f.startswith(TEST_PY_DIRS)]
-            errors.append(f"python module '{mod}' (imported by {', '.join(outside[:3])}) comes from "
-                          f"{shown(test_requirements_path)}, which only the tests under "
-                          f"{' and '.join(TEST_PY_DIRS)} may use (they run in .venv-test)")
-            continue
         third_party += 1
-        dev_only = all(f.startswith(DEV_ONLY_DIRS) for f in files)
         where = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        # A Debian package: the module lives in /usr/lib/python3/dist-packages.
+        # A Debian package: the module lives in /usr/lib/python3/dist-packages. First, so a module that
+        # Debian provides stays usable everywhere even if a requirements file also pins it.
         debs = set()
         for cand in (f"/usr/lib/python3/dist-packages/{mod}", f"/usr/lib/python3/dist-packages/{mod}.py"):
             debs |= owners.owns_dir_entry(cand)
@@ -504,29 +540,46 @@ def check_python(source, owners, closure, allowed, requirements_path, venv_pytho
             if verbose:
                 log(f"  python {mod}: Debian {', '.join(sorted(debs & (closure | allowed)))}")
             continue
-        # A pinned PyPI distribution, mapped through the installed metadata when there is one.
+        # A pinned PyPI distribution, mapped through the installed metadata when there is one: the
+        # developer scripts' (python-requirements.txt, .venv) and the tests' (test-requirements.txt,
+        # .venv-test).
         dists = {normalize_dist(d) for d in here.get(mod, []) + venv.get(mod, [])}
         mapped = [d for d in dists if d in reqs] or ([by_import[mod.lower()]] if mod.lower() in by_import else [])
-        if mapped:
-            if not dev_only:
-                errors.append(f"python module '{mod}' (imported by {where}) comes from PyPI "
-                              f"({reqs[mapped[0]][0]} in {req_rel}), which only `tools/bootstrap.sh "
-                              f"pydeps` installs, for scripts under {' and '.join(DEV_ONLY_DIRS)}: code "
-                              f"that run/test execute may use the standard library and Debian python3-* "
-                              f"packages listed in tools/packages.txt only")
-            elif verbose:
-                log(f"  python {mod}: {reqs[mapped[0]][0]} ({req_rel})")
+        test_dists = {normalize_dist(d) for d in here.get(mod, []) + test_venv.get(mod, [])}
+        test_mapped = [d for d in test_dists if d in test_reqs] or (
+            [test_by_import[mod.lower()]] if mod.lower() in test_by_import else [])
+        if mapped or test_mapped:
+            may = (DEV_ONLY_DIRS if mapped else ()) + ((TEST_PY_DIRS + DEV_ONLY_DIRS) if test_mapped else ())
+            outside = [f for f in files if not f.startswith(may)]
+            pins = ([f"{reqs[mapped[0]][0]} in {req_rel}"] if mapped else []) + (
+                [f"{test_reqs[test_mapped[0]][0]} in {test_req_rel}"] if test_mapped else [])
+            if not outside:
+                if verbose:
+                    log(f"  python {mod}: {'; '.join(pins)}")
+                continue
+            shown_outside = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more" if len(outside) > 3 else "")
+            if test_mapped:
+                who = (f"which only the tests under {test_dirs} (they run in .venv-test: `tools/bootstrap.sh "
+                       f"test` or `testdeps` installs it) and developer scripts under {dev_dirs} may use")
+            else:
+                who = f"which only `tools/bootstrap.sh pydeps` installs, for scripts under {dev_dirs}"
+            hint = only_debian
+            if not test_mapped and any(f.startswith(TEST_PY_DIRS) for f in outside):
+                hint = (f"a test under {test_dirs} may use it once it is pinned in {test_req_rel} too "
+                        f"(the tests run in .venv-test, not .venv); other {hint}")
+            errors.append(f"python module '{mod}' (imported by {shown_outside}) comes from PyPI "
+                          f"({'; '.join(pins)}), {who}: {hint}")
             continue
         if debs:
             errors.append(f"python module '{mod}' (imported by {where}) comes from Debian package "
                           f"{', '.join(sorted(debs))}, which tools/packages.txt does not install: "
                           f"add it to tools/packages.txt")
             continue
-        found = f" (installed here as {', '.join(sorted(dists))})" if dists else ""
+        found = f" (installed here as {', '.join(sorted(dists | test_dists))})" if dists | test_dists else ""
         errors.append(f"python module '{mod}' (imported by {where}) is installed by nothing the setup "
-                      f"knows{found}: add its Debian package (python3-...) to tools/packages.txt, or, for "
-                      f"developer scripts under {' and '.join(DEV_ONLY_DIRS)}, its PyPI distribution "
-                      f"pinned as name==version to {req_rel}")
+                      f"knows{found}: add its Debian package (python3-...) to tools/packages.txt, or pin "
+                      f"its PyPI distribution as name==version: for the tests under {test_dirs}, in "
+                      f"{test_req_rel}; for developer scripts under {dev_dirs}, in {req_rel}")
     return errors, len(modules), third_party
 
 
@@ -538,9 +591,11 @@ def main():
     ap.add_argument("--python-requirements", default=os.path.join(ROOT, "tools", "python-requirements.txt"))
     ap.add_argument("--venv-python", default=os.path.join(ROOT, ".venv", "bin", "python3"),
                     help="interpreter of the pydeps environment, used to map imports when it exists")
-    ap.add_argument("--test-requirements", default=os.path.join(ROOT, "tools", "test-requirements.txt"))
+    ap.add_argument("--test-requirements", default=os.path.join(ROOT, "tools", "test-requirements.txt"),
+                    help="pinned PyPI packages of the tests under " + " and ".join(TEST_PY_DIRS))
     ap.add_argument("--test-venv-python", default=os.path.join(ROOT, ".venv-test", "bin", "python3"),
-                    help="interpreter of the test environment, used to map imports when it exists")
+                    help="interpreter of the test environment: when it exists, it maps imports and must "
+                         "have every pin of --test-requirements installed")
     ap.add_argument("--source", default=ROOT)
     ap.add_argument("--no-python", action="store_true", help="skip the Python imports")
     ap.add_argument("--no-system", action="store_true", help="skip the build trees' system files")

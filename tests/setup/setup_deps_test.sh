@@ -9,8 +9,12 @@
 #       a file of it the build read: ocl-icd-opencl-dev (libOpenCL.so, the bug a fresh machine hit:
 #       oneDNN's CMake package needs it, and it is only a Recommends of libdnnl-dev) and libdnnl-dev;
 #       a Python module missing from tools/python-requirements.txt, a test requirement imported
-#       outside tests/server/, and a PyPI-only module imported
-#       by code that `tools/bootstrap.sh test` runs, fail naming the module and the importing file.
+#       outside tests/server/ (and developer scripts), and a PyPI-only module imported by code that
+#       `tools/bootstrap.sh test` runs, fail naming the module and the importing file; a server test
+#       importing a test requirement passes; a .venv-test without a pin's version fails.
+#   setup_deps_test.sh help --source DIR --work DIR
+#       `tools/bootstrap.sh --help` offers `testdeps` (the test suite's PyPI packages) and says that
+#       `test` installs them. Needs neither dpkg nor a build tree.
 set -euo pipefail
 
 mode=${1:-}
@@ -24,7 +28,29 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[[ -n "$build" && -n "$source" && -n "$work" ]] || { echo "usage: $0 check|detects --build D --source D --work D" >&2; exit 2; }
+[[ -n "$source" && -n "$work" && ( -n "$build" || "$mode" == help ) ]] ||
+  { echo "usage: $0 check|detects|help [--build D] --source D --work D" >&2; exit 2; }
+
+if [[ "$mode" == help ]]; then
+  rm -rf "$work"
+  mkdir -p "$work"
+  rc=0
+  "$source/tools/bootstrap.sh" --help >"$work/help.log" 2>&1 || rc=$?
+  [[ $rc -eq 0 ]] || { echo "FAIL: tools/bootstrap.sh --help exited $rc" >&2; cat "$work/help.log" >&2; exit 1; }
+  failures=0
+  # A command line of its own ("  testdeps"), the file it installs, and `test` saying it installs it.
+  for pattern in '^  testdeps$' 'tools/test-requirements.txt' '\.venv-test/'; do
+    grep -qE -- "$pattern" "$work/help.log" ||
+      { echo "FAIL: tools/bootstrap.sh --help does not match '$pattern'" >&2; failures=$((failures + 1)); }
+  done
+  if ! sed -n '/^  test /,/^  [a-z]/p' "$work/help.log" | grep -q 'test-requirements'; then
+    echo "FAIL: the help of 'test' does not say it installs tools/test-requirements.txt" >&2
+    failures=$((failures + 1))
+  fi
+  [[ $failures -eq 0 ]] || exit 1
+  echo "ok: tools/bootstrap.sh --help offers testdeps, and test installs tools/test-requirements.txt"
+  exit 0
+fi
 
 if [[ ! -d /var/lib/dpkg/info ]] || ! command -v apt-cache >/dev/null || ! command -v ninja >/dev/null; then
   echo "skipped: needs a Debian system (dpkg's database, apt-cache) and ninja"
@@ -108,24 +134,71 @@ case "$mode" in
       >"$work/python-ok.log" 2>&1 || rc=$?
     if [[ $rc -eq 0 ]]; then echo "ok: python passes with the module pinned"; else
       fail "python-ok: expected a pass, got exit $rc"; sed 's/^/    /' "$work/python-ok.log" >&2; fi
-    # A test-only PyPI module (tools/test-requirements.txt): fine in a server test, not in tools/.
-    mkdir -p "$work/src/tests/server"
+    # A test-only PyPI module (tools/test-requirements.txt): fine in a server test and in a developer
+    # script, not in tools/. No test environment here (mapped by the pins' names), so the machine's
+    # own .venv-test does not matter.
+    TREQS="$source/tools/test-requirements.txt"
+    grep -q '^openai==' "$TREQS" || fail "openai is not pinned in $TREQS: the test needs updating"
+    NOVENV=(--test-venv-python "$work/no-venv-test/bin/python3")
+    mkdir -p "$work/src/tests/server" "$work/src/bench"
     printf 'import openai\n' >"$work/src/tests/server/client_test.py"
+    printf 'from openai import OpenAI\n' >"$work/src/bench/drive_server.py"
     printf 'import openai\n' >"$work/src/tools/uses_client.py"
     rc=0
     "${CHECK[@]}" --no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS" \
-      --test-requirements "$source/tools/test-requirements.txt" >"$work/python-test.log" 2>&1 || rc=$?
+      --test-requirements "$TREQS" "${NOVENV[@]}" >"$work/python-test.log" 2>&1 || rc=$?
     expect_failure python-test $rc "python module 'openai' (imported by tools/uses_client.py)" \
-      "only the tests under tests/server/"
-    grep -q "tests/server/client_test.py" "$work/python-test.log" && fail "python-test: the server test was reported"
+      "in tools/test-requirements.txt)" "only the tests under tests/server/"
+    grep -q "tests/server/client_test.py\|bench/drive_server.py" "$work/python-test.log" &&
+      fail "python-test: the server test or the developer script was reported"
     rm "$work/src/tools/uses_client.py"
     rc=0
     "${CHECK[@]}" --no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS" \
-      --test-requirements "$source/tools/test-requirements.txt" >"$work/python-test-ok.log" 2>&1 || rc=$?
-    if [[ $rc -eq 0 ]]; then echo "ok: a server test may import a test requirement"; else
+      --test-requirements "$TREQS" "${NOVENV[@]}" >"$work/python-test-ok.log" 2>&1 || rc=$?
+    if [[ $rc -eq 0 ]]; then echo "ok: a server test and a developer script may import a test requirement"; else
       fail "python-test-ok: expected a pass, got exit $rc"; sed 's/^/    /' "$work/python-test-ok.log" >&2; fi
+    # A server test importing a developer-only pin (numpy): the message says to pin it for the tests.
+    printf 'import numpy\n' >"$work/src/tests/server/uses_numpy.py"
+    rc=0
+    "${CHECK[@]}" --no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS" \
+      --test-requirements "$TREQS" "${NOVENV[@]}" >"$work/python-test-dev.log" 2>&1 || rc=$?
+    expect_failure python-test-dev $rc "python module 'numpy' (imported by tests/server/uses_numpy.py)" \
+      "pinned in tools/test-requirements.txt too"
+    rm "$work/src/tests/server/uses_numpy.py"
+
+    # The test environment must have every pin at its version (an edited pin without
+    # `tools/bootstrap.sh testdeps` would test the old package): a venv without pip, whose only
+    # distribution is a bare openai dist-info, against a one-line requirements file.
+    if python3 -m venv --without-pip "$work/venv-test" >"$work/venv.log" 2>&1; then
+      purelib=$("$work/venv-test/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+      printf 'openai==1.2.3\n' >"$work/test-requirements.txt"
+      fake_dist() {  # fake_dist VERSION: the venv's openai is at VERSION
+        rm -rf "$purelib"/openai-*.dist-info
+        mkdir -p "$purelib/openai-$1.dist-info"
+        printf 'Metadata-Version: 2.1\nName: openai\nVersion: %s\n' "$1" >"$purelib/openai-$1.dist-info/METADATA"
+        printf 'openai\n' >"$purelib/openai-$1.dist-info/top_level.txt"
+      }
+      VENV_ARGS=(--no-system --source "$work/src" --packages "$LIST" --python-requirements "$REQS"
+                 --test-requirements "$work/test-requirements.txt" --test-venv-python "$work/venv-test/bin/python3")
+      fake_dist 1.2.0
+      rc=0
+      "${CHECK[@]}" "${VENV_ARGS[@]}" >"$work/venv-stale.log" 2>&1 || rc=$?
+      expect_failure venv-stale $rc "pins openai==1.2.3, but" "venv-test has openai 1.2.0" \
+        "run tools/bootstrap.sh testdeps"
+      rm -rf "$purelib"/openai-*.dist-info
+      rc=0
+      "${CHECK[@]}" "${VENV_ARGS[@]}" >"$work/venv-missing.log" 2>&1 || rc=$?
+      expect_failure venv-missing $rc "pins openai==1.2.3, but" "venv-test has no openai"
+      fake_dist 1.2.3
+      rc=0
+      "${CHECK[@]}" "${VENV_ARGS[@]}" >"$work/venv-ok.log" 2>&1 || rc=$?
+      if [[ $rc -eq 0 ]]; then echo "ok: a test environment with every pin installed passes"; else
+        fail "venv-ok: expected a pass, got exit $rc"; sed 's/^/    /' "$work/venv-ok.log" >&2; fi
+    else
+      fail "python3 -m venv --without-pip failed: $(cat "$work/venv.log")"
+    fi
     ;;
-  *) echo "unknown mode '$mode' (check or detects)" >&2; exit 2 ;;
+  *) echo "unknown mode '$mode' (check, detects or help)" >&2; exit 2 ;;
 esac
 
 if [[ $failures -gt 0 ]]; then
