@@ -3,27 +3,8 @@
 # Each case runs the real `plinth` and checks its exit status and output (see README.md).
 set -uo pipefail
 plinth=$1 cpu_plugin=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# run NAME ARGS...: runs plinth, keeping stdout, stderr and the status in $work/NAME.{out,err,rc}.
-run() {
-  local name=$1
-  shift
-  "$plinth" "$@" >"$work/$name.out" 2>"$work/$name.err"
-  echo $? >"$work/$name.rc"
-}
-rc() { cat "$work/$1.rc"; }
-expect_ok() { [[ $(rc "$1") == 0 ]] || fail "$1: exit $(rc "$1"): $(cat "$work/$1.err")"; }
-expect_error() {  # NAME TEXT: non-zero exit, not a signal, and TEXT on stderr
-  local status
-  status=$(rc "$1")
-  [[ $status != 0 && $status -lt 128 ]] || fail "$1: exit $status, expected a clean failure"
-  grep -qF -- "$2" "$work/$1.err" || fail "$1: stderr lacks '$2': $(cat "$work/$1.err")"
-}
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 embeddings() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["embeddings"]))' "$work/$1.out" 2>/dev/null; }
 
 # --- Cases that need no model --------------------------------------------------------------------

@@ -3,27 +3,8 @@
 # `plinth keys` as a user runs it (see README.md). CASE: hash | new_check | check_bad.
 set -uo pipefail
 plinth=$1 case=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# run NAME [ARGS...] (stdin passed through): stdout, stderr and status in $work/NAME.{out,err,rc}.
-run() {
-  local name=$1
-  shift
-  "$plinth" "$@" >"$work/$name.out" 2>"$work/$name.err"
-  echo $? >"$work/$name.rc"
-}
-rc() { cat "$work/$1.rc"; }
-expect_ok() { [[ $(rc "$1") == 0 ]] || fail "$1: exit $(rc "$1"): $(cat "$work/$1.err")"; }
-expect_error() {  # NAME TEXT: non-zero exit, not a signal, and TEXT on stderr
-  local status
-  status=$(rc "$1")
-  [[ $status != 0 && $status -lt 128 ]] || fail "$1: exit $status, expected a clean failure"
-  grep -qF -- "$2" "$work/$1.err" || fail "$1: stderr lacks '$2': $(cat "$work/$1.err")"
-}
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 expect_out() {  # NAME TEXT: TEXT on stdout
   grep -qF -- "$2" "$work/$1.out" || fail "$1: stdout lacks '$2': $(cat "$work/$1.out")"
 }

@@ -32,31 +32,29 @@ class Client {
   void send(std::string_view bytes) { net::write(socket_, net::buffer(bytes.data(), bytes.size())); }
   // Everything until the server closes (or `limit` passes).
   std::string read_all(std::chrono::milliseconds limit = 5000ms) {
-    std::string out;
-    const auto give_up = std::chrono::steady_clock::now() + limit;
-    socket_.non_blocking(true);
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < give_up) {
-      boost::system::error_code ec;
-      const std::size_t n = socket_.read_some(net::buffer(buf), ec);
-      if (ec == net::error::would_block) {
-        std::this_thread::sleep_for(2ms);
-        continue;
-      }
-      if (ec) {
-        closed_ = true;
-        break;
-      }
-      out.append(buf, n);
-    }
+    pump(limit, [] { return false; });
+    return std::exchange(pending_, {});
+  }
+  // Reads until `marker` appears (or the server closes); what came after it stays for the next read.
+  std::string read_until(std::string_view marker, std::chrono::milliseconds limit = 5000ms) {
+    pump(limit, [&] { return pending_.find(marker) != std::string::npos; });
+    const auto at = pending_.find(marker);
+    if (at == std::string::npos) return std::exchange(pending_, {});
+    std::string out = pending_.substr(0, at + marker.size());
+    pending_.erase(0, at + marker.size());
     return out;
   }
-  // Reads until `marker` appears (or the server closes).
-  std::string read_until(std::string_view marker, std::chrono::milliseconds limit = 5000ms) {
+  bool closed() const { return closed_; }
+  void close() { socket_.close(); }
+
+ private:
+  // Appends what arrives to pending_ until `done`, the server closes, or `limit` passes.
+  template <class Done>
+  void pump(std::chrono::milliseconds limit, Done done) {
     const auto give_up = std::chrono::steady_clock::now() + limit;
     socket_.non_blocking(true);
     char buf[4096];
-    while (pending_.find(marker) == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+    while (!done() && std::chrono::steady_clock::now() < give_up) {
       boost::system::error_code ec;
       const std::size_t n = socket_.read_some(net::buffer(buf), ec);
       if (ec == net::error::would_block) {
@@ -69,16 +67,8 @@ class Client {
       }
       pending_.append(buf, n);
     }
-    const auto at = pending_.find(marker);
-    if (at == std::string::npos) return std::exchange(pending_, {});
-    std::string out = pending_.substr(0, at + marker.size());
-    pending_.erase(0, at + marker.size());
-    return out;
   }
-  bool closed() const { return closed_; }
-  void close() { socket_.close(); }
 
- private:
   net::io_context io_;
   tcp::socket socket_;
   std::string pending_;
