@@ -143,7 +143,16 @@ std::optional<std::pair<HttpRequest, std::size_t>> parse_http_request(std::strin
 
 class Connection;
 
+// Whether the server still takes posts from responders. A responder may outlive the server (an
+// engine's sink holds it); once the gate is shut it posts nothing, so nothing reaches an io_context
+// that is going away.
+struct PostGate {
+  std::mutex mutex;
+  bool open = true;
+};
+
 struct ServerShared {
+  std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
   HttpServerOptions options;
   HttpHandler handler;
   HttpErrorFormatter errors;
@@ -175,12 +184,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   net::any_io_executor socket_executor() { return socket_.get_executor(); }
 
   void start() {
-    {
-      std::lock_guard lock(shared_.mutex);
-      shared_.connections.emplace(this, weak_from_this());
-    }
-    registered_ = true;
+    register_self();
+    if (shared_.draining.load()) return close();
     shared_.notify(ConnectionEvent::opened);
+    opened_ = true;
     watch_timer(read_timer_);
     watch_timer(write_timer_);
     read_timer_.expires_after(shared_.options.limits.read_timeout);  // a new connection must speak soon
@@ -190,6 +197,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Over the connection cap: a 503 without reading the request, then close.
   void refuse() {
     shared_.notify(ConnectionEvent::refused);
+    register_self();
+    watch_timer(read_timer_);
     watch_timer(write_timer_);
     keep_alive_ = false;
     phase_ = Phase::handling;
@@ -243,17 +252,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_timer_.cancel();
     if (phase_ == Phase::handling && !response_done_) notify_gone();
     if (registered_) {
-      {
-        std::lock_guard lock(shared_.mutex);
-        shared_.connections.erase(this);
-      }
-      shared_.notify(ConnectionEvent::closed);
+      std::lock_guard lock(shared_.mutex);
+      shared_.connections.erase(this);
     }
+    if (opened_) shared_.notify(ConnectionEvent::closed);
     shared_.open.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
   enum class Phase { idle, reading, handling };
+
+  // In the registry, so drain and stop reach it.
+  void register_self() {
+    std::lock_guard lock(shared_.mutex);
+    shared_.connections.emplace(this, weak_from_this());
+    registered_ = true;
+  }
+
   static constexpr std::chrono::milliseconds kMaxLinger{2000};
 
   bool current(std::uint64_t seq) const { return !closed_ && seq == seq_ && phase_ == Phase::handling; }
@@ -398,7 +413,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   class Responder final : public HttpResponder {
    public:
-    Responder(std::shared_ptr<Connection> connection, std::uint64_t seq) : connection_(std::move(connection)), seq_(seq) {}
+    Responder(const std::shared_ptr<Connection>& connection, std::uint64_t seq)
+        : gate_(connection->shared_.gate), connection_(connection), seq_(seq) {}
     void send(HttpResponse response) override {
       post([response = std::move(response)](Connection& c, std::uint64_t seq) mutable { c.send(seq, std::move(response)); });
     }
@@ -420,12 +436,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
    private:
+    // Always a post, never run inline: the caller may hold its own locks (a sink's), and calls keep
+    // their order on the strand. Only a weak reference is kept, so a responder held by an engine never
+    // keeps a connection (and its sockets and timers) alive past its server.
     template <class F>
     void post(F&& f) {
-      net::dispatch(connection_->socket_.get_executor(),
-                    [c = connection_, seq = seq_, f = std::forward<F>(f)]() mutable { f(*c, seq); });
+      std::lock_guard lock(gate_->mutex);
+      if (!gate_->open) return;
+      std::shared_ptr<Connection> c = connection_.lock();
+      if (!c) return;
+      const auto executor = c->socket_.get_executor();
+      net::post(executor, [c = std::move(c), seq = seq_, f = std::forward<F>(f)]() mutable { f(*c, seq); });
     }
-    std::shared_ptr<Connection> connection_;
+    std::shared_ptr<PostGate> gate_;
+    std::weak_ptr<Connection> connection_;
     std::uint64_t seq_;
   };
 
@@ -448,6 +472,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool registered_ = false;
   bool lingering_ = false;
+  bool opened_ = false;  // reported opened (so its close is reported too)
   std::array<char, 4096> discard_buffer_;
 };
 
@@ -491,16 +516,19 @@ class HttpServer::Impl {
   void stop() {
     if (stopped_) return;
     stopped_ = true;
+    {
+      std::lock_guard lock(shared_.gate->mutex);
+      shared_.gate->open = false;  // responders post nothing from now on
+    }
     begin_drain();
     for_each_connection([](Connection& c) { c.close(); });
     work_.reset();
-    // Connections close on their strands; then nothing is left to run and the threads return. A
-    // stream whose engine still writes keeps posting, so stop the context after a short grace.
-    const auto give_up = SteadyClock::now() + std::chrono::seconds(2);
-    while (shared_.open.load() > 0 && SteadyClock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ioc_.stop();
+    // Closed connections finish their operations (aborted) and re-arm nothing, so the threads run out
+    // of work and return; every handler, and with it every connection, is gone before the io_context.
     for (auto& t : threads_) t.join();
     threads_.clear();
+    ioc_.restart();
+    ioc_.poll();  // a start() raced with the drain, say
   }
 
   ServerShared shared_;
