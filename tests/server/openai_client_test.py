@@ -254,6 +254,38 @@ class DrainTest(unittest.TestCase):
             self.assertTrue(tokens and tokens[0] >= 1)
             self.assertTrue(any("draining" in line for line in server.log), server.log)
 
+    def test_sigterm_cancels_what_outlives_the_grace_period(self):
+        with Server(PLINTH, ["--no-embeddings", "--drain-timeout", "1"]) as server:
+            server.wait_ready()
+            c = client(server=server)
+            got, ended = [], threading.Event()
+            started = threading.Event()
+
+            def consume():
+                try:
+                    for chunk in c.chat.completions.create(
+                            model=DECODER, messages=[{"role": "user", "content": "Tell a very long story."}],
+                            max_tokens=4000, temperature=0, stream=True, extra_body={"ignore_eos": True}):
+                        for ch in chunk.choices:
+                            if ch.delta.content:
+                                got.append(ch.delta.content)
+                                started.set()
+                except Exception:  # the stream is cut short: that is the point
+                    pass
+                ended.set()
+
+            t = threading.Thread(target=consume)
+            t.start()
+            self.assertTrue(started.wait(60))
+            began = time.monotonic()
+            code = server.stop()
+            self.assertEqual(code, 0)
+            self.assertLess(time.monotonic() - began, 15)
+            self.assertTrue(ended.wait(30))
+            t.join(30)
+            self.assertLess(len(got), 4000)
+            self.assertTrue(any("cancelling" in line for line in server.log), server.log)
+
 
 def main():
     global PLINTH
