@@ -157,6 +157,7 @@ EmbeddingEngine::Impl::Impl(std::vector<std::reference_wrapper<models::BatchEnco
       queue_(options_.aging_step) {
   if (options_.max_consecutive_errors < 1)
     throw std::invalid_argument("EmbeddingEngine: max_consecutive_errors < 1");
+  if (options_.max_attempts < 1) throw std::invalid_argument("EmbeddingEngine: max_attempts < 1");
   if (options_.max_idle_wait <= Duration::zero())
     throw std::invalid_argument("EmbeddingEngine: max_idle_wait must be > 0");
   fairness_.set_default_weight(options_.default_tenant.weight);
@@ -337,9 +338,16 @@ std::vector<JobPtr> EmbeddingEngine::Impl::take_batch(const Replica& rep, TimePo
     job->start(now);
     batch.push_back(std::move(job));
   };
+  // A failed request is retried on another replica than the ones it failed on, while a healthy one
+  // is left: if its inputs are what fails, no replica goes down for it.
+  auto elsewhere = [&](const EmbeddingJob& job) {
+    return job.has_failed_on(&rep) && std::ranges::any_of(replicas_, [&](const auto& r) {
+             return r->healthy && r.get() != &rep && !job.has_failed_on(r.get());
+           });
+  };
   // Requests whose batch failed go first: they were admitted before anything still queued.
   for (auto it = retry_.begin(); it != retry_.end() && tokens < rep.budget;) {
-    if (!eligible((*it)->tenant())) {
+    if (!eligible((*it)->tenant()) || elsewhere(**it)) {
       ++it;
       continue;
     }
@@ -504,7 +512,20 @@ void EmbeddingEngine::Impl::process(Replica& rep, std::vector<JobPtr> jobs) {
         rep.last_error = a.message;
         if (++rep.consecutive_errors >= options_.max_consecutive_errors) rep.healthy = false;
         if (std::ranges::any_of(replicas_, [](const auto& r) { return r->healthy; })) {
-          requeue(std::move(jobs), done);
+          // A request whose inputs fail every device would otherwise take each replica down in turn:
+          // once batches with it failed on max_attempts distinct replicas, it fails alone. (A replica
+          // that fails everything fails a request on itself only, however often: it goes down instead.)
+          std::vector<JobPtr> again;
+          for (auto& job : jobs) {
+            const std::size_t on = job->failed_on(&rep);
+            if (on >= static_cast<std::size_t>(options_.max_attempts)) {
+              std::string why = "failed on " + std::to_string(on) + " replicas; the last error: " + a.message;
+              retire(std::move(job), FinishReason::error, std::move(why), {}, done);
+            } else {
+              again.push_back(std::move(job));
+            }
+          }
+          requeue(std::move(again), done);
         } else {
           const std::string why = down_message();
           for (auto& job : jobs) retire(std::move(job), FinishReason::error, why, {}, done);

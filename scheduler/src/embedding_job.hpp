@@ -3,6 +3,8 @@
 // one result. It satisfies Queueable, so it waits in the same BasicRequestQueue as generation.
 #pragma once
 
+#include <algorithm>
+
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -32,6 +34,15 @@ class EmbeddingJob {
 
   // Started: taken into a batch at least once (its queue deadline no longer applies; it is charged).
   bool started() const noexcept { return usage_.attempts > 0; }
+  // Records a failed batch on `replica` (any identity of it); returns on how many distinct replicas
+  // it has failed.
+  bool has_failed_on(const void* replica) const {
+    return std::find(failed_on_.begin(), failed_on_.end(), replica) != failed_on_.end();
+  }
+  std::size_t failed_on(const void* replica) {
+    if (std::find(failed_on_.begin(), failed_on_.end(), replica) == failed_on_.end()) failed_on_.push_back(replica);
+    return failed_on_.size();
+  }
   void start(TimePoint now);
 
   // Delivers the one result; later calls do nothing. `embeddings` only with FinishReason::stop.
@@ -45,6 +56,7 @@ class EmbeddingJob {
   TimePoint arrival_;
   EmbeddingUsage usage_;
   bool finished_ = false;
+  std::vector<const void*> failed_on_;  // the replicas where a batch with it failed
 };
 
 }  // namespace plinth::scheduler

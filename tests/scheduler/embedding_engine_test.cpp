@@ -420,7 +420,8 @@ TEST(EmbeddingEngine, NoHealthyReplicaFinishesWithAnError) {
   FakeEncoder a, b;
   a.fail_from(0);
   b.fail_from(0);
-  EmbeddingEngine engine({a, b}, {.max_consecutive_errors = 2});
+  // max_attempts above the replica count: requests never fail alone, the replicas go down first.
+  EmbeddingEngine engine({a, b}, {.max_consecutive_errors = 2, .max_attempts = 3});
   Results results;
   std::vector<std::shared_ptr<Sink>> sinks;
   for (int i = 0; i < 6; ++i) {
@@ -462,6 +463,29 @@ TEST(EmbeddingEngine, MalformedInputFailsOnlyItsRequest) {
   EXPECT_NE(bad->result().message.find("unknown token id"), std::string::npos);
   EXPECT_TRUE(engine.health()[0].healthy);
   EXPECT_EQ(engine.health()[0].errors, 0u);
+}
+
+TEST(EmbeddingEngine, ARequestThatFailsEveryDeviceFailsAloneAfterItsAttempts) {
+  FakeEncoder a, b;
+  EmbeddingEngine engine({a, b}, {.max_consecutive_errors = 3, .max_attempts = 2});
+  Results results;
+  auto crash = std::make_shared<Sink>(results);
+  ASSERT_TRUE(engine.submit(make({{3, FakeEncoder::kCrash}}, crash)));
+  ASSERT_TRUE(results.wait_for(1));
+  EXPECT_EQ(crash->result().reason, FinishReason::error);
+  EXPECT_NE(crash->result().message.find("failed on 2 replicas; the last error: device fault"), std::string::npos)
+      << crash->result().message;
+  EXPECT_GE(crash->result().usage.attempts, 2u);
+  // It failed on each replica, fewer than three times in a row on either: both still serve.
+  const auto h = engine.health();
+  EXPECT_TRUE(h[0].healthy);
+  EXPECT_TRUE(h[1].healthy);
+  EXPECT_GE(h[0].errors, 1u);
+  EXPECT_GE(h[1].errors, 1u);
+  auto fine = std::make_shared<Sink>(results);
+  ASSERT_TRUE(engine.submit(make(inputs(5, 1, 4), fine)));
+  ASSERT_TRUE(results.wait_for(2));
+  EXPECT_EQ(fine->result().reason, FinishReason::stop);
 }
 
 TEST(EmbeddingEngine, ConcurrentSubmittersAndTwoReplicas) {

@@ -21,6 +21,7 @@ namespace plinth::scheduler::testing {
 class FakeEncoder final : public models::BatchEncoder {
  public:
   static constexpr int32_t kPoison = 999999;  // an id "the model does not know"
+  static constexpr int32_t kCrash = 999998;   // an input that makes the device fail (runtime_error)
 
   FakeEncoder(int dim = 8, int max_batch_tokens = 64, int max_input_tokens = 16)
       : dim_(dim), max_batch_tokens_(max_batch_tokens), max_input_tokens_(max_input_tokens) {}
@@ -60,8 +61,10 @@ class FakeEncoder final : public models::BatchEncoder {
     for (const auto& input : inputs) {
       if (input.empty() || static_cast<int>(input.size()) > max_input_tokens_)
         throw std::invalid_argument("bad input length " + std::to_string(input.size()));
-      for (int32_t t : input)
+      for (int32_t t : input) {
         if (t == kPoison) throw std::invalid_argument("unknown token id");
+        if (t == kCrash) throw std::runtime_error("device fault");
+      }
       total += input.size();
       const auto row = expected(input, dim_);
       out.insert(out.end(), row.begin(), row.end());

@@ -25,7 +25,8 @@
 //
 // Failover: a batch whose encoder throws (plinth::Error or any std::exception other than
 // std::invalid_argument) counts as an error of its replica, and its requests go back to the head of
-// the line for any healthy replica (nothing is lost). After max_consecutive_errors in a row the
+// the line for any healthy replica (nothing is lost), until batches with it failed on max_attempts
+// distinct replicas. After max_consecutive_errors in a row the
 // replica is marked down and its thread stops. With no healthy replica left, every waiting request
 // finishes with FinishReason::error and a message saying why, and submit() answers `unavailable`.
 // std::invalid_argument means a malformed input (e.g. an id the model does not know): the batch's
@@ -60,6 +61,10 @@ struct EmbeddingEngineOptions {
   Duration aging_step = std::chrono::seconds(1);  // waiting this long improves a class by one
   std::size_t max_batch_tokens = 8192;            // tokens per encoder call; each encoder's limit caps it
   int max_consecutive_errors = 3;                 // failed batches in a row that mark a replica down
+  // Distinct replicas on which batches with a request may fail before it finishes with `error` on its
+  // own (>= 1): a request whose inputs make every device fail must not take each replica down in
+  // turn. Requests that shared its failed batches count those replicas too.
+  int max_attempts = 2;
   // A waiting request's cancellation is noticed within this; deadlines are met exactly (the watchdog
   // sleeps until the next one).
   Duration max_idle_wait = std::chrono::milliseconds(50);
