@@ -158,24 +158,24 @@ namespace {
 // A generation's stream on the engine thread: SSE chunks as text arrives, or the whole body at the end.
 class GenerationSink final : public sch::StreamSink {
  public:
-  GenerationSink(std::shared_ptr<void> context_owner, ApiService::Context* context, Endpoint endpoint,
-                 ResponseHeader header, bool stream, bool include_usage)
-      : owner_(std::move(context_owner)), ctx_(*context), endpoint_(endpoint), header_(std::move(header)),
+  GenerationSink(std::shared_ptr<ApiService::Context> context, Endpoint endpoint, ResponseHeader header, bool stream,
+                 bool include_usage)
+      : ctx_(std::move(context)), endpoint_(endpoint), header_(std::move(header)),
         stream_(stream), include_usage_(include_usage) {}
 
   void on_delta(const sch::TokenDelta& delta) override {
     if (delta.token != sch::kNoToken) {
       const auto now = SteadyClock::now();
       if (!first_token_) {
-        ctx_.metrics.first_token(std::chrono::duration<double>(now - ctx_.started).count());
+        ctx_->metrics.first_token(std::chrono::duration<double>(now - ctx_->started).count());
       } else {
-        ctx_.metrics.inter_token(std::chrono::duration<double>(now - *first_token_).count());
+        ctx_->metrics.inter_token(std::chrono::duration<double>(now - *first_token_).count());
       }
       first_token_ = now;
     }
     if (delta.text.empty()) return;
     if (stream_) {
-      ctx_.stream->write(sse_event(chunk_json(endpoint_, header_, delta.text, std::nullopt, false)));
+      ctx_->stream->write(sse_event(chunk_json(endpoint_, header_, delta.text, std::nullopt, false)));
     } else {
       text_ += delta.text;
     }
@@ -185,42 +185,41 @@ class GenerationSink final : public sch::StreamSink {
     const TokenUsage usage{.prompt_tokens = finish.usage.prompt_tokens,
                            .completion_tokens = finish.usage.generated_tokens,
                            .cached_tokens = finish.usage.cached_prompt_tokens};
-    ctx_.limiter->charge_tokens(ctx_.tenant, usage.completion_tokens);
-    ctx_.metrics.tokens(usage.prompt_tokens, usage.completion_tokens);
-    ctx_.metrics.cached_prompt_tokens(usage.cached_tokens);
+    ctx_->limiter->charge_tokens(ctx_->tenant, usage.completion_tokens);
+    ctx_->metrics.tokens(usage.prompt_tokens, usage.completion_tokens);
+    ctx_->metrics.cached_prompt_tokens(usage.cached_tokens);
     int status = 200;
     const bool failed = finish.reason == sch::FinishReason::error ||
                         (finish.reason == sch::FinishReason::deadline && usage.completion_tokens == 0);
     if (finish.reason == sch::FinishReason::cancelled) {
       status = 499;  // the client went away (or the drain's grace ended): nobody reads an answer
-      if (stream_) ctx_.stream->end();
+      if (stream_) ctx_->stream->end();
     } else if (failed) {
       const bool deadline = finish.reason == sch::FinishReason::deadline;
       status = deadline ? 504 : 500;
       const json error = error_json(status, finish.message.empty() ? std::string(sch::to_string(finish.reason)) : finish.message,
                                     {}, {}, deadline ? "deadline_exceeded" : "engine_error");
       if (stream_) {
-        ctx_.stream->write(sse_event(error));
-        ctx_.stream->write(std::string(kSseDone));
-        ctx_.stream->end();
+        ctx_->stream->write(sse_event(error));
+        ctx_->stream->write(std::string(kSseDone));
+        ctx_->stream->end();
       } else {
-        ctx_.responder->send(json_response(status, error));
+        ctx_->responder->send(json_response(status, error));
       }
     } else if (stream_) {
-      ctx_.stream->write(sse_event(chunk_json(endpoint_, header_, "", finish_reason_text(finish.reason), false)));
-      if (include_usage_) ctx_.stream->write(sse_event(usage_chunk_json(endpoint_, header_, usage)));
-      ctx_.stream->write(std::string(kSseDone));
-      ctx_.stream->end();
+      ctx_->stream->write(sse_event(chunk_json(endpoint_, header_, "", finish_reason_text(finish.reason), false)));
+      if (include_usage_) ctx_->stream->write(sse_event(usage_chunk_json(endpoint_, header_, usage)));
+      ctx_->stream->write(std::string(kSseDone));
+      ctx_->stream->end();
     } else {
-      ctx_.responder->send(json_response(200, completion_json(endpoint_, header_, text_, finish_reason_text(finish.reason), usage)));
+      ctx_->responder->send(json_response(200, completion_json(endpoint_, header_, text_, finish_reason_text(finish.reason), usage)));
     }
-    ctx_.metrics.finished(status, seconds_since(ctx_.started));
-    ctx_.tracker->remove(ctx_.tracker_id);
+    ctx_->metrics.finished(status, seconds_since(ctx_->started));
+    ctx_->tracker->remove(ctx_->tracker_id);
   }
 
  private:
-  std::shared_ptr<void> owner_;
-  ApiService::Context& ctx_;
+  std::shared_ptr<ApiService::Context> ctx_;
   Endpoint endpoint_;
   ResponseHeader header_;
   bool stream_;
@@ -511,7 +510,7 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
   // thread continues, so the head is queued first (the responder keeps the order of calls).
   const bool stream = params.stream;
   if (stream) ctx->stream = std::make_shared<GatedStream>(responder);
-  request.sink = std::make_shared<GenerationSink>(ctx, ctx.get(), endpoint, header, stream, params.include_usage);
+  request.sink = std::make_shared<GenerationSink>(ctx, endpoint, header, stream, params.include_usage);
   ctx->tracker_id = tracker_->add(request.cancel);
   responder->on_disconnect([cancel = request.cancel] { cancel->cancel(); });
 
