@@ -149,7 +149,6 @@ struct ApiService::Context {
   RateLimiter* limiter = nullptr;
   std::string tenant;
   std::string model;
-  std::string_view endpoint;
   SteadyClock::time_point started = SteadyClock::now();
 };
 
@@ -414,6 +413,23 @@ void ApiService::models(const HttpRequest& request, const std::string& tenant,
                  "model", "model_not_found");
 }
 
+std::shared_ptr<ApiService::Context> ApiService::make_context(const std::shared_ptr<HttpResponder>& responder,
+                                                             const std::string& tenant, const std::string& model,
+                                                             std::string_view endpoint,
+                                                             const std::shared_ptr<sch::CancelToken>& cancel) {
+  auto ctx = std::make_shared<Context>();
+  ctx->responder = responder;
+  ctx->tracker = tracker_;
+  ctx->tracker_id = tracker_->add(cancel);
+  ctx->metrics = metrics_.request(tenant, model, endpoint);
+  ctx->limiter = &limiter_;
+  ctx->tenant = tenant;
+  ctx->model = model;
+  // A hang-up cancels the request; its KV blocks are freed at the next step.
+  responder->on_disconnect([cancel] { cancel->cancel(); });
+  return ctx;
+}
+
 void ApiService::chat(const HttpRequest& request, RequestLabels& labels,
                       const std::shared_ptr<HttpResponder>& responder) {
   const std::string& tenant = labels.tenant;
@@ -491,14 +507,7 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
   request.deadline = after(now_, params.timeout_s);
   request.cancel = std::make_shared<sch::CancelToken>();
 
-  auto ctx = std::make_shared<Context>();
-  ctx->responder = responder;
-  ctx->tracker = tracker_;
-  ctx->metrics = metrics_.request(tenant, g.id, endpoint_name);
-  ctx->limiter = &limiter_;
-  ctx->tenant = tenant;
-  ctx->model = g.id;
-  ctx->endpoint = endpoint_name;
+  auto ctx = make_context(responder, tenant, g.id, endpoint_name, request.cancel);
   ResponseHeader header;
   {
     std::lock_guard lock(seed_mutex_);
@@ -511,8 +520,6 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
   const bool stream = params.stream;
   if (stream) ctx->stream = std::make_shared<GatedStream>(responder);
   request.sink = std::make_shared<GenerationSink>(ctx, endpoint, header, stream, params.include_usage);
-  ctx->tracker_id = tracker_->add(request.cancel);
-  responder->on_disconnect([cancel = request.cancel] { cancel->cancel(); });
 
   const sch::SubmitResult result = g.engine->submit(std::move(request));
   metrics_.admission_decided(static_cast<bool>(result), seconds_since(received));
@@ -523,7 +530,7 @@ void ApiService::generate(GenerationParams params, std::vector<std::int32_t> pro
   tracker_->remove(ctx->tracker_id);
   const ApiError e = rejection_error(result);
   if (e.status() == 429) metrics_.request_rejected(tenant, sch::to_string(result.reason));
-  metrics_.request_finished(tenant, g.id, endpoint_name, e.status(), seconds_since(ctx->started));
+  ctx->metrics.finished(e.status(), seconds_since(ctx->started));
   responder->send(api_error_response(e));
 }
 
@@ -560,24 +567,15 @@ void ApiService::embeddings(const HttpRequest& http, RequestLabels& labels,
   job.priority = r.priority;
   job.deadline = after(now_, r.timeout_s);
   job.cancel = std::make_shared<sch::CancelToken>();
-  auto ctx = std::make_shared<Context>();
-  ctx->responder = responder;
-  ctx->tracker = tracker_;
-  ctx->metrics = metrics_.request(tenant, e.id, "embeddings");
-  ctx->limiter = &limiter_;
-  ctx->tenant = tenant;
-  ctx->model = e.id;
-  ctx->endpoint = "embeddings";
-  ctx->tracker_id = tracker_->add(job.cancel);
+  auto ctx = make_context(responder, tenant, e.id, "embeddings", job.cancel);
   job.sink = std::make_shared<EmbeddingsSink>(ctx, r.base64);
-  responder->on_disconnect([cancel = job.cancel] { cancel->cancel(); });
   const sch::SubmitResult result = e.engine->submit(std::move(job));
   metrics_.admission_decided(static_cast<bool>(result), seconds_since(http.received));
   if (result) return;
   tracker_->remove(ctx->tracker_id);
   const ApiError error = rejection_error(result);
   if (error.status() == 429) metrics_.request_rejected(tenant, sch::to_string(result.reason));
-  metrics_.request_finished(tenant, e.id, "embeddings", error.status(), seconds_since(ctx->started));
+  ctx->metrics.finished(error.status(), seconds_since(ctx->started));
   responder->send(api_error_response(error));
 }
 

@@ -103,6 +103,11 @@ class ApiService {
                 const std::shared_ptr<HttpResponder>& responder);
   void embeddings(const HttpRequest& request, RequestLabels& labels, const std::shared_ptr<HttpResponder>& responder);
   void models(const HttpRequest& request, const std::string& tenant, const std::shared_ptr<HttpResponder>& responder);
+  // A request's context for its sink: tracked (for the drain), its metrics series, cancelled by a
+  // hang-up.
+  std::shared_ptr<Context> make_context(const std::shared_ptr<HttpResponder>& responder, const std::string& tenant,
+                                        const std::string& model, std::string_view endpoint,
+                                        const std::shared_ptr<scheduler::CancelToken>& cancel);
   const GeneratorEntry& generator(const std::string& model, const std::string& tenant) const;
   const EmbedderEntry& embedder(const std::string& model, const std::string& tenant) const;
   void require_serving() const;  // ApiError 503 while loading or draining
