@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -76,6 +77,13 @@ void DenseIndex::add(std::span<const int64_t> ids, std::span<const float> vector
     ids_.push_back(ids[i]);
   }
   live_ += static_cast<int64_t>(ids.size());
+}
+
+std::vector<int64_t> DenseIndex::ids() const {
+  std::vector<int64_t> live;
+  live.reserve(static_cast<std::size_t>(live_));
+  std::copy_if(ids_.begin(), ids_.end(), std::back_inserter(live), [](int64_t id) { return id >= 0; });
+  return live;
 }
 
 void DenseIndex::remove(std::span<const int64_t> ids) {

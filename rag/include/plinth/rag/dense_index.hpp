@@ -40,6 +40,7 @@ class DenseIndex {
   int64_t dim() const noexcept { return dim_; }
   int64_t size() const noexcept { return live_; }  // rows that searches can return
   bool contains(int64_t id) const { return slot_of_.contains(id); }
+  std::vector<int64_t> ids() const;  // the live rows' ids, in insertion order
 
   // Appends rows: ids [n] and vectors [n, dim] row-major. An id already present, or a vectors span
   // of the wrong size, is std::invalid_argument and nothing is added.
