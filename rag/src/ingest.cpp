@@ -181,7 +181,7 @@ IngestSummary ingest_files(CollectionStore& store, Embedder& embedder, std::span
     }
   };
   auto fail = [&](std::size_t i, std::string why) {
-    settle(i, {.source = files[i].source, .outcome = FileOutcome::failed, .error = std::move(why)});
+    settle(i, {.source = files[i].source, .outcome = FileOutcome::failed, .chunks = 0, .error = std::move(why)});
   };
 
   // Waits for the oldest pending document's vectors and writes it in one transaction.
@@ -220,7 +220,8 @@ IngestSummary ingest_files(CollectionStore& store, Embedder& embedder, std::span
     state.chunks = summary.chunks;
     settle(p.index, {.source = p.doc.source,
                      .outcome = put.outcome == PutOutcome::inserted ? FileOutcome::inserted : FileOutcome::replaced,
-                     .chunks = p.doc.chunks.size()});
+                     .chunks = p.doc.chunks.size(),
+                     .error = {}});
   };
 
   const std::size_t max_pending = std::max<std::size_t>(options.max_pending, 1);
@@ -247,7 +248,8 @@ IngestSummary ingest_files(CollectionStore& store, Embedder& embedder, std::span
       const auto existing = store.document(f.source);
       settle(i, {.source = f.source,
                  .outcome = FileOutcome::unchanged,
-                 .chunks = existing ? static_cast<std::size_t>(existing->chunk_count) : 0});
+                 .chunks = existing ? static_cast<std::size_t>(existing->chunk_count) : 0,
+                 .error = {}});
       continue;
     }
     try {

@@ -87,8 +87,8 @@ std::vector<RetrievedChunk> retrieve(std::span<CollectionIndex* const> collectio
         const std::vector<int64_t> ids = col.store().chunk_ids_matching(options.filter);
         allowed.insert(ids.begin(), ids.end());
       }
-      for (const DenseHit& h : col.dense().search(query_vector, options.depth, filtered ? &allowed : nullptr)[0])
-        dense_list.emplace_back(h.score, candidate_id(c, h.id));
+      const auto hits = col.dense().search(query_vector, options.depth, filtered ? &allowed : nullptr);
+      for (const DenseHit& h : hits[0]) dense_list.emplace_back(h.score, candidate_id(c, h.id));
     }
   }
   auto best_first = [&](std::vector<std::pair<float, int64_t>>& list) {

@@ -188,8 +188,8 @@ TEST_P(DenseIndexTest, BadInputIsRejectedAndChangesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, DenseIndexTest, testing::ValuesIn(plugin_paths()),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           return info.param.find("vulkan") != std::string::npos ? std::string("vulkan")
+                         [](const testing::TestParamInfo<std::string>& param) {
+                           return param.param.find("vulkan") != std::string::npos ? std::string("vulkan")
                                                                                   : std::string("cpu");
                          });
 

@@ -70,7 +70,7 @@ struct IngestOptions {
   // the pipeline reads and chunks the next ones.
   std::size_t max_pending = 8;
   bool force = false;       // re-embed documents whose content is unchanged
-  MetadataPairs metadata;   // added to every document's metadata
+  MetadataPairs metadata{};  // added to every document's metadata
 };
 
 enum class FileOutcome { inserted, replaced, unchanged, failed };
