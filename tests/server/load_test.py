@@ -55,7 +55,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
 
-    args = ["--no-embeddings", "--max-running", "32", "--max-queued", "96", "--read-timeout", str(READ_TIMEOUT_S)]
+    args = ["--no-embeddings", "--max-running", "32", "--max-queued", "96", "--read-timeout", str(READ_TIMEOUT_S),
+            "--max-queue-wait", "1"]
     with Server(plinth, args) as server:
         server.wait_ready()
         t0 = time.monotonic()
