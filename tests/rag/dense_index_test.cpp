@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "plinth/rag/dense_index.hpp"
-#include "plinth/runtime.hpp"
+#include "device_runtime.hpp"
 
 namespace plinth::rag {
 namespace {
@@ -28,11 +28,7 @@ std::vector<std::string> plugin_paths() {
 class DenseIndexTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    RuntimeOptions options;
-    options.plugin_paths = {GetParam()};
-    options.use_env_plugin_path = false;
-    options.use_default_plugin_dirs = false;
-    runtime_ = std::make_unique<Runtime>(options);
+    runtime_ = test::runtime_with(GetParam());
     if (runtime_->devices().empty()) GTEST_SKIP() << "no device opened by " << GetParam();
     device_ = runtime_->devices()[0];
   }

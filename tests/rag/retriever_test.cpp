@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "plinth/rag/retriever.hpp"
-#include "plinth/runtime.hpp"
+#include "device_runtime.hpp"
 #include "store_test_support.hpp"
 
 namespace plinth::rag {
@@ -48,11 +48,7 @@ DocumentInput doc(const std::string& source, const std::vector<std::pair<std::st
 class RetrieverTest : public testing::Test {
  protected:
   void SetUp() override {
-    RuntimeOptions options;
-    options.plugin_paths = {PLINTH_CPU_PLUGIN_PATH};
-    options.use_env_plugin_path = false;
-    options.use_default_plugin_dirs = false;
-    runtime_ = std::make_unique<Runtime>(options);
+    runtime_ = test::runtime_with(PLINTH_CPU_PLUGIN_PATH);
     if (runtime_->devices().empty()) GTEST_SKIP() << "the cpu plugin opened no device";
     device_ = runtime_->devices()[0];
   }
