@@ -83,6 +83,15 @@ expect_error other "not found"
 run other2 search --root "$root" --tenant acme --collection default/notes "backups"
 expect_error other2 "not found"
 
+# A tree of links keeps its own names as sources (not the link targets' paths).
+mkdir -p "$work/linked/pets"
+ln -s "$docs/cats.txt" "$work/linked/pets/dogs.txt"
+run linked ingest --root "$root" --collection linked "$work/linked"
+expect_ok linked
+run s4 search --root "$root" --collection linked --json -k 1 "postman"
+[[ $(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["hits"][0]["source"])' "$work/s4.out") == pets/dogs.txt ]] ||
+  fail "s4: the linked file's source is not pets/dogs.txt: $(cat "$work/s4.out")"
+
 # Clear errors.
 run badmode search --root "$root" --collection notes --mode fuzzy x
 expect_error badmode "--mode must be hybrid, bm25 or dense"

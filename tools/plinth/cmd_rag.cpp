@@ -138,7 +138,8 @@ std::vector<rag::SourceFile> collect_files(const std::vector<std::string>& paths
       }
       if (ec) throw std::runtime_error("cannot walk " + p + ": " + ec.message());
       std::sort(found.begin(), found.end());
-      for (auto& f : found) files.push_back({std::filesystem::relative(f, path).generic_string(), f});
+      // Lexically: a tree of links keeps its own names (relative() would resolve them).
+      for (auto& f : found) files.push_back({f.lexically_relative(path).generic_string(), f});
     } else if (std::filesystem::exists(path, ec)) {
       files.push_back({path.filename().generic_string(), path});
     } else {
