@@ -79,7 +79,7 @@ def main():
     common = ["--root", work, "--device", args.device]
     try:
         source = args.docs
-        if args.qa_pages_only:
+        if args.qa_pages_only and not args.skip_ingest:
             # A tree of links to the cited pages (and some others), so sources keep their relative paths.
             source = os.path.join(work, "pages")
             pages = sorted({qa["page"] for qa in qas})
