@@ -29,7 +29,8 @@ for b in plinth plinth_gpu_check_driver plinth_gpu_probe_tests_cuda plinth_gpu_d
          plinth_vulkan_gemv_tests; do
   copy "$BUILD/bin/$b" "$DEST/bin"
 done
-for p in cuda vulkan cpu; do
+# The GPU plugins only: the CPU plugin would bring oneDNN (tens of MB) that no GPU check uses.
+for p in cuda vulkan; do
   copy "$BUILD/lib/plinth/plugins/libplinth-backend-$p.so" "$DEST/plugins"
 done
 if command -v nvcc > /dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
@@ -37,6 +38,8 @@ if command -v nvcc > /dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
   "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" -O2 -arch="sm_${arch:-90}" "$ROOT/bench/cublas_baseline.cu" \
     -lcublas -o "$DEST/bin/cublas_baseline"
 fi
+# Debug info is most of a RelWithDebInfo binary's size; the GPU machine needs none of it.
+strip --strip-debug "$DEST"/bin/* "$DEST"/plugins/*.so 2> /dev/null || true
 # Shared libraries: everything ldd resolves except the C/C++ runtime, the loader and GPU vendor
 # libraries (the GPU machine's own versions must be used for those).
 skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libpthread|libdl\.so|librt\.so|libstdc\+\+|libgcc_s|libcuda|libcublas|libcudart|libnvidia|libvulkan)'
@@ -45,4 +48,5 @@ for f in "$DEST"/bin/* "$DEST"/plugins/*.so; do
     if ! [[ "$name" =~ $skip ]] && [ ! -f "$DEST/lib/$name" ]; then cp -L "$path" "$DEST/lib/$name"; fi
   done
 done
+strip --strip-debug "$DEST"/lib/*.so* 2> /dev/null || true
 echo "packed into $DEST: $(du -sh "$DEST" | cut -f1) ($missing missing)"
