@@ -72,6 +72,7 @@ struct QuantMatmulArgs {
 inline constexpr int32_t kErrorGetRowsIndex = 1;
 inline constexpr int32_t kErrorSetRowsIndex = 2;
 inline constexpr int32_t kErrorPagedAttention = 4;
+inline constexpr int32_t kErrorAttentionKvLens = 8;
 
 struct GetRowsArgs {
   GpuTensor table;
@@ -103,6 +104,7 @@ struct AttentionArgs {
   GpuTensor kv_lens;  // [B] in dims[3]; data NULL when absent
   float scale = 1.0f;
   int32_t causal = 0;
+  int32_t* error_flag = nullptr;  // raises kErrorAttentionKvLens on a kv_lens value outside [0, Skv]
 };
 
 // Paged attention: one block per (query tile, kv head, head tile, key split). A query tile is up to

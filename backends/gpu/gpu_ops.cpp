@@ -424,6 +424,7 @@ void launch_op(Stream& stream, const sdk::OpCall& call, const sdk::OpBuffers<Buf
       args.kv_lens = in(4);
       args.scale = call.params.attention.scale;
       args.causal = call.params.attention.causal != 0 ? 1 : 0;
+      args.error_flag = stream.error_flag;
       checked(launch_attention(args, stream.stream), name);
       return;
     }

@@ -46,6 +46,9 @@ std::string device_error_message(int32_t bits) {
     add("set_rows: an index was outside [0, rows) of dst "
         "(detected on the device; those source rows were not written)");
   }
+  if ((bits & kErrorAttentionKvLens) != 0) {
+    add("attention: a kv_lens value outside [0, Skv] (detected on the device; o is undefined)");
+  }
   if ((bits & kErrorPagedAttention) != 0) {
     add("paged_attention: a block id outside [0, NB), a context length below its query count or above "
         "MB * BS, or query_start not running from 0 to T without decreasing "

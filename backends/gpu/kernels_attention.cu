@@ -43,7 +43,13 @@ __global__ void __launch_bounds__(kAttentionMaxThreads) attention_kernel(Attenti
     int64_t len = skv;
     if (args.kv_lens.data != nullptr) {
       const int64_t l = *reinterpret_cast<const int32_t*>(args.kv_lens.data + b * args.kv_lens.strides[3]);
-      len = l < 0 ? 0 : (l > skv ? skv : l);
+      if (l < 0 || l > skv) {
+        // The op's contract is broken: report it at the next synchronize, and stay inside k and v.
+        if (threadIdx.x == 0 && args.error_flag != nullptr) atomicOr(args.error_flag, kErrorAttentionKvLens);
+        len = l < 0 ? 0 : skv;
+      } else {
+        len = l;
+      }
     }
     int64_t end = len;
     if (args.causal != 0) {
