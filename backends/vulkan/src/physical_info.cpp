@@ -86,11 +86,25 @@ PhysicalInfo describe(const InstanceFunctions& fn, const OptionalFunctions* opt,
   // Structures of an extension may only be chained when the device has it.
   const bool coopmat_ext = opt != nullptr && has_extension(*opt, pd, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
 
+  // The vendors' own compute-unit counts: NVIDIA's SMs, AMD's compute units.
+  const bool sm_ext = opt != nullptr && has_extension(*opt, pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+  const bool amd_cores_ext = opt != nullptr && has_extension(*opt, pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+
   VkPhysicalDeviceCooperativeMatrixPropertiesNV coopmat_props{};
   coopmat_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+  VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm_props{};
+  sm_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV;
+  VkPhysicalDeviceShaderCorePropertiesAMD amd_cores{};
+  amd_cores.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD;
   VkPhysicalDeviceMaintenance3Properties maint3{};
   maint3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
-  if (coopmat_ext) maint3.pNext = &coopmat_props;
+  const auto chain_after_maint3 = [&maint3](auto& props) {
+    props.pNext = maint3.pNext;
+    maint3.pNext = &props;
+  };
+  if (coopmat_ext) chain_after_maint3(coopmat_props);
+  if (sm_ext) chain_after_maint3(sm_props);
+  if (amd_cores_ext) chain_after_maint3(amd_cores);
   VkPhysicalDeviceSubgroupProperties subgroup{};
   subgroup.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
   subgroup.pNext = &maint3;
@@ -248,8 +262,18 @@ PhysicalInfo describe(const InstanceFunctions& fn, const OptionalFunctions* opt,
     features |= PLINTH_FEATURE_TIMESTAMPS;
   if (unified) features |= PLINTH_FEATURE_UNIFIED_MEMORY;
   out.features = features;
-  out.compute_units =
-      p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? std::max(1u, std::thread::hardware_concurrency()) : 1u;
+  // Where no extension reports the count, a CPU implementation counts host threads and anything
+  // else reports 1 (unknown).
+  const uint32_t amd_units = amd_cores.shaderEngineCount * amd_cores.shaderArraysPerEngineCount *
+                             amd_cores.computeUnitsPerShaderArray;
+  if (sm_ext && sm_props.shaderSMCount > 0) {
+    out.compute_units = sm_props.shaderSMCount;
+  } else if (amd_cores_ext && amd_units > 0) {
+    out.compute_units = amd_units;
+  } else {
+    out.compute_units =
+        p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? std::max(1u, std::thread::hardware_concurrency()) : 1u;
+  }
   out.min_alignment = 256;
   out.subgroup_size = std::max(1u, subgroup.subgroupSize);
   out.vendor_id = p.vendorID;
