@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# plinth ingest and plinth search as a user runs them, with the real encoder (all-MiniLM-L6-v2) on
-# cpu:0 behind the engine: files of several formats, a bad file reported while the rest go in, a
+# plinth ingest, search and ask as a user runs them, with the real encoder (all-MiniLM-L6-v2) on
+# cpu:0 behind the engine (and the default decoder for ask): files of several formats, a bad file reported while the rest go in, a
 # re-run that embeds nothing, a changed file replaced, the fused ranking with each method's rank,
 # filters, tenants that cannot see each other's collections, and clear errors.
 # Usage: rag_test.sh PLINTH
@@ -91,6 +91,33 @@ expect_ok linked
 run s4 search --root "$root" --collection linked --json -k 1 "postman"
 [[ $(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["hits"][0]["source"])' "$work/s4.out") == pets/dogs.txt ]] ||
   fail "s4: the linked file's source is not pets/dogs.txt: $(cat "$work/s4.out")"
+
+# plinth ask: a grounded answer (the decoder through the engine) with its numbered sources, and
+# "not found" without the decoder for a question the documents cannot answer.
+run ask1 ask --root "$root" --collection notes --max-tokens 24 "How do I restart a replica during a deployment?"
+expect_ok ask1
+grep -q "^Sources:" "$work/ask1.out" || fail "ask1: no sources listed: $(cat "$work/ask1.out")"
+grep -q "^\[1\]. default/notes/guides/deploy.md  Deployment guide > Rolling restarts  \[" "$work/ask1.out" ||
+  fail "ask1: source [1] is not the rolling-restarts section: $(cat "$work/ask1.out")"
+run ask2 ask --root "$root" --collection notes --json --max-tokens 16 "How do I restart a replica during a deployment?"
+expect_ok ask2
+python3 - "$work/ask2.out" <<'PY' || fail "ask2: $(cat "$work/ask2.out")"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["found"] and r["answer"].strip(), r
+s = r["sources"][0]
+assert s["number"] == 1 and s["source"] == "guides/deploy.md" and s["collection"] == "default/notes", s
+assert 0 <= s["span"][0] < s["span"][1] and s["chunk_id"] > 0, s
+assert all(n in range(1, len(r["sources"]) + 1) for n in r["cited"]), r
+PY
+run ask3 ask --root "$root" --collection notes "What is the melting point of tungsten?"
+expect_ok ask3
+[[ $(cat "$work/ask3.out") == "Not found in the documents." ]] || fail "ask3: $(cat "$work/ask3.out")"
+grep -q "below --min-score" "$work/ask3.err" || fail "ask3: no reason given: $(cat "$work/ask3.err")"
+run ask4 ask --root "$root" --tenant acme --collection default/notes "How do I restart a replica?"
+expect_error ask4 "not found"
+run ask5 ask --root "$root" --collection notes --decoder no-such-model "x"
+expect_error ask5 "no-such-model"
 
 # Clear errors.
 run badmode search --root "$root" --collection notes --mode fuzzy x

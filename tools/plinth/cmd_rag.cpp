@@ -1,14 +1,16 @@
-// plinth ingest / plinth search: the RAG pipeline from the command line, on collections kept under a
+// plinth ingest / search / ask: the RAG pipeline from the command line, on collections kept under a
 // data root (one SQLite file per collection, root/<tenant>/<name>.sqlite, listed in root/catalog.sqlite).
 //
 //   plinth ingest --root data --collection pydocs /usr/share/doc/python3.11/html
 //   plinth search --root data --collection pydocs "how do I cache a function's results"
+//   plinth ask --root data --collection pydocs "how do I cache a function's results?"
 //
-// Both run the encoder behind the engine's embedding path (the same path `plinth serve` uses), as the
-// tenant given by --tenant.
+// All run the encoder behind the engine's embedding path (the same path `plinth serve` uses), and ask
+// runs the decoder behind the serving engine, as the tenant given by --tenant.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -23,14 +25,20 @@
 #include "commands.hpp"
 #include "plinth/models/bert_batch_encoder.hpp"
 #include "plinth/models/bert_encoder.hpp"
+#include "plinth/models/chat_template.hpp"
+#include "plinth/models/generate.hpp"
+#include "plinth/models/llama_model.hpp"
 #include "plinth/models/model_store.hpp"
+#include "plinth/models/paged_llama.hpp"
 #include "plinth/models/tokenizer.hpp"
+#include "plinth/rag/answer.hpp"
 #include "plinth/rag/catalog.hpp"
 #include "plinth/rag/extract.hpp"
 #include "plinth/rag/ingest.hpp"
 #include "plinth/rag/retriever.hpp"
 #include "plinth/runtime.hpp"
 #include "plinth/scheduler/embedding_engine.hpp"
+#include "plinth/scheduler/engine.hpp"
 
 namespace plinth::cli {
 namespace {
@@ -64,6 +72,21 @@ struct SearchArgs {
   std::string queries_file;
   std::vector<std::string> filters;  // key=value
   std::vector<std::string> query;
+};
+
+struct AskArgs {
+  RagArgs rag;
+  std::vector<std::string> collections;
+  std::string mode = "hybrid";
+  std::size_t k = 5;
+  std::size_t depth = 50;
+  float min_score = rag::GroundingOptions{}.min_dense_score;
+  std::string decoder = "SmolLM2-135M-Instruct";
+  std::string decoder_device;  // default: --device
+  std::size_t max_tokens = 256;
+  bool json = false;
+  std::vector<std::string> filters;  // key=value
+  std::vector<std::string> question;
 };
 
 void add_rag_options(CLI::App* cmd, RagArgs& args) {
@@ -256,6 +279,41 @@ void print_hits(const std::string& query, const std::vector<rag::RetrievedChunk>
   }
 }
 
+// The collections a tenant asked for, resolved through the catalog (a foreign or missing one is "not
+// found"), each with its dense index on the encoder's device.
+class Collections {
+ public:
+  Collections(const RagArgs& args, const std::vector<std::string>& refs, Device& device) {
+    rag::Catalog catalog = rag::Catalog::open(args.root);
+    for (const auto& ref : refs) {
+      const rag::CollectionInfo info = catalog.resolve(args.tenant, ref);
+      indexes_.push_back(std::make_unique<rag::CollectionIndex>(info.ref(), catalog.open_store(info), device));
+    }
+  }
+
+  std::vector<rag::RetrievedChunk> retrieve(const std::string& query, EncoderService& encoder,
+                                            const rag::RetrievalOptions& options) {
+    std::vector<rag::CollectionIndex*> cols;
+    for (auto& i : indexes_) cols.push_back(i.get());
+    const std::vector<float> vec =
+        options.mode == rag::RetrievalMode::bm25 ? std::vector<float>{} : encoder.embed_one(query);
+    return rag::retrieve(cols, query, vec, options);
+  }
+
+ private:
+  std::vector<std::unique_ptr<rag::CollectionIndex>> indexes_;
+};
+
+rag::RetrievalOptions retrieval_options(rag::RetrievalMode mode, std::size_t k, std::size_t depth,
+                                        const std::vector<std::string>& filters) {
+  rag::RetrievalOptions options;
+  options.mode = mode;
+  options.limit = k;
+  options.depth = std::max(depth, k);
+  for (const auto& kv : filters) options.filter.must_have.push_back(key_value(kv, "--filter"));
+  return options;
+}
+
 int run_search(const SearchArgs& args) {
   const auto mode = mode_of(args.mode);
   if (!mode) throw std::runtime_error("--mode must be hybrid, bm25 or dense, not '" + args.mode + "'");
@@ -275,24 +333,12 @@ int run_search(const SearchArgs& args) {
   if (queries.empty()) throw std::runtime_error("no query: give QUERY words or --queries FILE (one per line)");
 
   EncoderService encoder(args.rag);
-  rag::Catalog catalog = rag::Catalog::open(args.rag.root);
-  std::vector<std::unique_ptr<rag::CollectionIndex>> indexes;
-  for (const auto& ref : args.collections) {
-    const rag::CollectionInfo info = catalog.resolve(args.rag.tenant, ref);
-    indexes.push_back(std::make_unique<rag::CollectionIndex>(info.ref(), catalog.open_store(info), encoder.device()));
-  }
-  std::vector<rag::CollectionIndex*> cols;
-  for (auto& i : indexes) cols.push_back(i.get());
-  rag::RetrievalOptions options;
-  options.mode = *mode;
-  options.limit = args.k;
-  options.depth = std::max(args.depth, args.k);
-  for (const auto& kv : args.filters) options.filter.must_have.push_back(key_value(kv, "--filter"));
+  Collections cols(args.rag, args.collections, encoder.device());
+  const rag::RetrievalOptions options = retrieval_options(*mode, args.k, args.depth, args.filters);
 
   for (const auto& q : queries) {
     const auto t0 = std::chrono::steady_clock::now();
-    const std::vector<float> vec = *mode == rag::RetrievalMode::bm25 ? std::vector<float>{} : encoder.embed_one(q);
-    const auto hits = rag::retrieve(cols, q, vec, options);
+    const auto hits = cols.retrieve(q, encoder, options);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (args.json) {
       std::cout << nlohmann::json{{"query", q}, {"mode", args.mode}, {"ms", ms}, {"hits", hits_json(hits)}}.dump()
@@ -304,7 +350,180 @@ int run_search(const SearchArgs& args) {
   return 0;
 }
 
+// Streams a request's text to stdout (unless quiet) as the engine thread produces it, keeps the whole
+// answer, and hands over the finish.
+class AnswerSink final : public scheduler::StreamSink {
+ public:
+  explicit AnswerSink(bool quiet) : quiet_(quiet) {}
+  void on_delta(const scheduler::TokenDelta& delta) override {
+    text_ += delta.text;
+    if (!quiet_ && !delta.text.empty()) {
+      std::fwrite(delta.text.data(), 1, delta.text.size(), stdout);
+      std::fflush(stdout);
+    }
+  }
+  void on_finish(const scheduler::FinishInfo& finish) override { done_.set_value(finish); }
+  scheduler::FinishInfo wait() { return done_.get_future().get(); }
+  const std::string& text() const { return text_; }  // after wait()
+
+ private:
+  bool quiet_;
+  std::string text_;
+  std::promise<scheduler::FinishInfo> done_;
+};
+
+nlohmann::json sources_json(const std::vector<rag::AnswerSource>& sources, const std::vector<int>& cited) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : sources) {
+    out.push_back({{"number", s.number},
+                   {"collection", s.collection},
+                   {"source", s.source},
+                   {"title", s.title},
+                   {"heading_path", s.heading_path},
+                   {"span", {s.begin, s.end}},
+                   {"chunk_id", s.chunk_id},
+                   {"cited", std::find(cited.begin(), cited.end(), s.number) != cited.end()}});
+  }
+  return out;
+}
+
+int run_ask(const AskArgs& args) {
+  std::string question;
+  for (const auto& w : args.question) question += (question.empty() ? "" : " ") + w;
+  if (question.find_first_not_of(" \t\r\n") == std::string::npos) throw std::runtime_error("no question given");
+  const auto mode = mode_of(args.mode);
+  if (!mode) throw std::runtime_error("--mode must be hybrid, bm25 or dense, not '" + args.mode + "'");
+  const auto decoder_path = models::resolve_model(args.decoder);  // before anything loads: a typo is cheap
+
+  EncoderService encoder(args.rag);
+  Collections cols(args.rag, args.collections, encoder.device());
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto hits = cols.retrieve(question, encoder, retrieval_options(*mode, args.k, args.depth, args.filters));
+  const double retrieval_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const rag::GroundingOptions grounding{.max_sources = args.k, .min_dense_score = args.min_score};
+
+  float best_dense = 0.0f;
+  for (const auto& h : hits) best_dense = std::max(best_dense, h.rank.dense_rank > 0 ? h.rank.dense_score : 0.0f);
+  if (!rag::grounded_enough(hits, grounding)) {
+    if (args.json) {
+      std::cout << nlohmann::json{{"question", question}, {"answer", rag::kNotFoundAnswer}, {"found", false},
+                                  {"best_dense_score", best_dense}, {"retrieval_ms", retrieval_ms},
+                                  {"cited", nlohmann::json::array()}, {"sources", nlohmann::json::array()}}
+                       .dump()
+                << "\n";
+    } else {
+      std::printf("%s\n", std::string(rag::kNotFoundAnswer).c_str());
+      std::fprintf(stderr, "plinth ask: %zu hit(s), best dense similarity %.3f below --min-score %.3f\n", hits.size(),
+                   best_dense, args.min_score);
+    }
+    return 0;
+  }
+  const rag::GroundedPrompt grounded = rag::build_grounded_prompt(question, hits, grounding);
+
+  // The decoder behind the serving engine, on the encoder's device unless told otherwise.
+  const std::string& decoder_device = args.decoder_device.empty() ? args.rag.device : args.decoder_device;
+  std::optional<OpenedDevice> other_device;
+  if (decoder_device != args.rag.device) other_device.emplace(decoder_device, args.rag.plugins);
+  Device& device = other_device ? other_device->device() : encoder.device();
+  const auto model = models::LlamaModel::load(device, decoder_path);
+  const std::shared_ptr<const models::Tokenizer> tokenizer = models::load_gguf_tokenizer(model.file());
+  const auto chat_template = models::ChatTemplate::from_gguf(model.file());
+  const auto prompt = tokenizer->encode(chat_template.apply(grounded.messages, /*add_generation_prompt=*/true),
+                                        /*add_special=*/true);
+  const int context = model.config().context_length;
+  if (static_cast<int>(prompt.size() + args.max_tokens) > context) {
+    throw std::runtime_error("the question and its " + std::to_string(grounded.sources.size()) + " sources take " +
+                             std::to_string(prompt.size()) + " tokens; with --max-tokens " +
+                             std::to_string(args.max_tokens) + " that exceeds the decoder's context of " +
+                             std::to_string(context) + " (use a smaller -k)");
+  }
+  models::PagedLlama batch(model, {});
+  scheduler::EngineOptions engine_options;
+  engine_options.scheduler.detokenizer = std::make_shared<const scheduler::Detokenizer>(
+      [tokenizer](scheduler::Token t) { return tokenizer->is_special(t) ? std::string() : tokenizer->token_to_piece(t); });
+  scheduler::Engine engine({batch}, engine_options);
+
+  const auto end = models::end_conditions(*tokenizer, chat_template.stop_strings());
+  auto sink = std::make_shared<AnswerSink>(args.json);
+  scheduler::Request request;
+  request.prompt.assign(prompt.begin(), prompt.end());
+  request.sampling.temperature = 0.0f;  // the most likely answer: reproducible, and no invented variety
+  request.max_tokens = args.max_tokens;
+  request.stop.end_tokens = end.end_tokens;
+  request.stop.stop_strings = end.stop;
+  request.tenant = args.rag.tenant;
+  request.sink = sink;
+  const scheduler::SubmitResult submitted = engine.submit(std::move(request));
+  if (!submitted) throw std::runtime_error("the engine refused the question: " + submitted.message);
+  const scheduler::FinishInfo finish = sink->wait();
+  engine.stop();
+  if (finish.reason == scheduler::FinishReason::error) throw std::runtime_error("generation failed: " + finish.message);
+
+  const std::vector<int> cited = rag::cited_sources(sink->text(), grounded.sources.size());
+  if (args.json) {
+    std::cout << nlohmann::json{{"question", question}, {"answer", sink->text()}, {"found", true},
+                                {"best_dense_score", best_dense}, {"retrieval_ms", retrieval_ms},
+                                {"finish", std::string(scheduler::to_string(finish.reason))},
+                                {"cited", cited}, {"sources", sources_json(grounded.sources, cited)}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  if (sink->text().empty() || sink->text().back() != '\n') std::fputs("\n", stdout);
+  std::printf("\nSources:\n");
+  for (const auto& s : grounded.sources) {
+    const bool was_cited = std::find(cited.begin(), cited.end(), s.number) != cited.end();
+    std::printf("[%d]%s %s/%s  %s  [%lld, %lld)\n", s.number, was_cited ? "*" : " ", s.collection.c_str(),
+                s.source.c_str(), s.heading_path.c_str(), static_cast<long long>(s.begin),
+                static_cast<long long>(s.end));
+  }
+  std::fflush(stdout);  // the answer and its sources before the summary, also when both go to one file
+  std::fprintf(stderr, "plinth ask: retrieval %.1f ms; prompt %zu tokens, %zu generated (%s); * marks cited sources\n",
+               retrieval_ms, finish.usage.prompt_tokens, finish.usage.generated_tokens,
+               std::string(scheduler::to_string(finish.reason)).c_str());
+  return 0;
+}
+
+// The options search and ask share: which collections, how to retrieve, what to filter.
+void add_retrieval_options(CLI::App* cmd, std::vector<std::string>& collections, std::string& mode, std::size_t& depth,
+                           std::vector<std::string>& filters) {
+  add_verbatim_list_option(cmd, "--collection", collections,
+                           "Collection to search: NAME, or OWNER/NAME of one shared with you (repeatable)")
+      ->required();
+  cmd->add_option("--mode", mode, "Retrieval: hybrid, bm25 or dense")->capture_default_str();
+  cmd->add_option("--depth", depth, "Candidates each retrieval method contributes to the fusion")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  add_verbatim_list_option(cmd, "--filter", filters, "KEY=VALUE the documents' metadata must have (repeatable)");
+}
+
 }  // namespace
+
+void add_ask_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<AskArgs>();
+  auto* cmd = app.add_subcommand(
+      "ask",
+      "Answer a question from RAG collections: `plinth ask --collection NAME QUESTION...` retrieves the\n"
+      "best chunks (hybrid search), streams the decoder's answer written from them with [n] citations,\n"
+      "then lists the sources (document, heading path, character span; * = cited). When no chunk is\n"
+      "similar enough to the question (--min-score), it answers \"Not found in the documents.\"");
+  add_rag_options(cmd, args->rag);
+  add_retrieval_options(cmd, args->collections, args->mode, args->depth, args->filters);
+  cmd->add_option("-k", args->k, "Chunks the decoder answers from")->check(CLI::Range(1, 20))->capture_default_str();
+  cmd->add_option("--min-score", args->min_score,
+                  "Best dense (cosine) similarity a chunk needs for an answer; below it: not found")
+      ->check(CLI::Range(-1.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--decoder", args->decoder, "Decoder model (GGUF path, or a default model's name)")
+      ->capture_default_str();
+  cmd->add_option("--decoder-device", args->decoder_device, "Device the decoder runs on (default: --device)");
+  cmd->add_option("--max-tokens", args->max_tokens, "Answer length limit in tokens")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "One JSON object (answer, cited numbers, sources) instead of the stream");
+  cmd->add_option("question", args->question, "The question")->required();
+  cmd->callback([args, &exit_code] { exit_code = run_ask(*args); });
+}
 
 void add_ingest_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<IngestArgs>();
@@ -340,15 +559,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
       "Search RAG collections: `plinth search --collection NAME QUERY...` prints the fused ranking\n"
       "(reciprocal rank fusion of BM25 and dense search) with each method's rank");
   add_rag_options(cmd, args->rag);
-  add_verbatim_list_option(cmd, "--collection", args->collections,
-                           "Collection to search: NAME, or OWNER/NAME of one shared with you (repeatable)")
-      ->required();
-  cmd->add_option("--mode", args->mode, "hybrid, bm25 or dense")->capture_default_str();
+  add_retrieval_options(cmd, args->collections, args->mode, args->depth, args->filters);
   cmd->add_option("-k", args->k, "Hits to show")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--depth", args->depth, "Candidates each method contributes to the fusion")
-      ->check(CLI::Range(1, 10000))
-      ->capture_default_str();
-  add_verbatim_list_option(cmd, "--filter", args->filters, "KEY=VALUE the documents' metadata must have (repeatable)");
   cmd->add_option("--queries", args->queries_file, "Run each line of this file as a query");
   cmd->add_flag("--json", args->json, "One JSON object per query on stdout");
   cmd->add_option("query", args->query, "Query words");

@@ -16,8 +16,9 @@ void add_embed_command(CLI::App& app, int& exit_code);    // plinth embed TEXT..
 void add_generate_command(CLI::App& app, int& exit_code); // plinth generate PROMPT
 void add_chat_command(CLI::App& app, int& exit_code);     // plinth chat (interactive)
 void add_keys_command(CLI::App& app, int& exit_code);     // plinth keys new|hash|check
-void add_serve_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code);    // plinth serve: the OpenAI-compatible server
 void add_ingest_command(CLI::App& app, int& exit_code);   // plinth ingest: files into a RAG collection
-void add_search_command(CLI::App& app, int& exit_code);   // plinth search: hybrid retrieval    // plinth serve: the OpenAI-compatible server
+void add_search_command(CLI::App& app, int& exit_code);   // plinth search: hybrid retrieval
+void add_ask_command(CLI::App& app, int& exit_code);      // plinth ask: a cited answer from collections
 
 }  // namespace plinth::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   plinth::cli::add_keys_command(app, exit_code);
   plinth::cli::add_ingest_command(app, exit_code);
   plinth::cli::add_search_command(app, exit_code);
+  plinth::cli::add_ask_command(app, exit_code);
   plinth::cli::add_serve_command(app, exit_code);
   try {
     app.parse(argc, argv);
