@@ -520,12 +520,17 @@ std::vector<Bm25Hit> CollectionStore::bm25(std::string_view query, const Metadat
   const std::string match = fts5_query(query);
   if (match.empty() || limit == 0) return {};
   const FilterClause clause(filter);
-  // The filter is part of the WHERE clause, so ORDER BY and LIMIT rank only admitted chunks.
+  // The filter is part of the WHERE clause, so ORDER BY and LIMIT rank only admitted chunks. Without
+  // one the index ranks alone: joining every match to its chunk and document row would cost a lookup
+  // per match, and a query of common words matches most of a collection.
   auto stmt = impl_->db.prepare(
-      "SELECT c.id, -bm25(chunks_fts, ?, ?) AS score FROM chunks_fts"
-      " JOIN chunks AS c ON c.id = chunks_fts.rowid JOIN documents AS d ON d.id = c.doc_id"
-      " WHERE chunks_fts MATCH ?" +
-          clause.sql() + " ORDER BY score DESC, c.id LIMIT ?",
+      clause.sql().empty()
+          ? std::string("SELECT rowid, -bm25(chunks_fts, ?, ?) AS score FROM chunks_fts"
+                        " WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?")
+          : "SELECT c.id, -bm25(chunks_fts, ?, ?) AS score FROM chunks_fts"
+            " JOIN chunks AS c ON c.id = chunks_fts.rowid JOIN documents AS d ON d.id = c.doc_id"
+            " WHERE chunks_fts MATCH ?" +
+                clause.sql() + " ORDER BY score DESC, c.id LIMIT ?",
       "bm25 search");
   stmt.bind(1, weights.text).bind(2, weights.heading_path).bind(3, std::string_view(match));
   int next = 4;
