@@ -26,11 +26,11 @@ std::string clipped(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-bool grounded_enough(std::span<const RetrievedChunk> hits, const GroundingOptions& options) {
-  for (const auto& h : hits) {
-    if (h.rank.dense_rank > 0 ? h.rank.dense_score >= options.min_dense_score : h.rank.bm25_rank > 0) return true;
-  }
-  return false;
+bool grounded_enough(std::span<const RetrievedChunk> hits, RetrievalMode mode, const GroundingOptions& options) {
+  if (mode == RetrievalMode::bm25) return !hits.empty();
+  return std::any_of(hits.begin(), hits.end(), [&](const RetrievedChunk& h) {
+    return h.rank.dense_rank > 0 && h.rank.dense_score >= options.min_dense_score;
+  });
 }
 
 GroundedPrompt build_grounded_prompt(std::string_view question, std::span<const RetrievedChunk> hits,

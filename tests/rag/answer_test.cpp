@@ -28,14 +28,20 @@ RetrievedChunk hit(std::int64_t id, std::string text, float dense, int dense_ran
 
 TEST(GroundedAnswer, TheGateNeedsOneChunkAboveTheDenseThreshold) {
   const GroundingOptions options{.min_dense_score = 0.3f};
-  EXPECT_FALSE(grounded_enough({}, options));
+  for (const auto mode : {RetrievalMode::hybrid, RetrievalMode::dense, RetrievalMode::bm25}) {
+    EXPECT_FALSE(grounded_enough({}, mode, options));
+  }
   const std::vector<RetrievedChunk> weak = {hit(1, "a", 0.29f, 1, 1), hit(2, "b", 0.1f, 2)};
-  EXPECT_FALSE(grounded_enough(weak, options)) << "a BM25 match alone does not override a weak dense score";
+  EXPECT_FALSE(grounded_enough(weak, RetrievalMode::hybrid, options)) << "a BM25 match does not override a weak dense score";
+  const std::vector<RetrievedChunk> bm25_brought = {hit(1, "a", 0.0f, 0, 1), hit(2, "b", 0.2f, 1)};
+  EXPECT_FALSE(grounded_enough(bm25_brought, RetrievalMode::hybrid, options))
+      << "a chunk only BM25 found proves nothing when dense search ran";
   const std::vector<RetrievedChunk> strong = {hit(1, "a", 0.1f, 2), hit(2, "b", 0.31f, 1)};
-  EXPECT_TRUE(grounded_enough(strong, options));
-  // BM25-only retrieval has no dense score: a BM25 hit is the evidence.
+  EXPECT_TRUE(grounded_enough(strong, RetrievalMode::hybrid, options));
+  EXPECT_TRUE(grounded_enough(strong, RetrievalMode::dense, options));
+  // BM25 alone has no dense score: its hits are the evidence.
   const std::vector<RetrievedChunk> bm25_only = {hit(1, "a", 0.0f, 0, 1)};
-  EXPECT_TRUE(grounded_enough(bm25_only, options));
+  EXPECT_TRUE(grounded_enough(bm25_only, RetrievalMode::bm25, options));
 }
 
 TEST(GroundedAnswer, ThePromptNumbersTheBestSourcesAndQuotesThemAsData) {

@@ -404,7 +404,7 @@ int run_ask(const AskArgs& args) {
 
   float best_dense = 0.0f;
   for (const auto& h : hits) best_dense = std::max(best_dense, h.rank.dense_rank > 0 ? h.rank.dense_score : 0.0f);
-  if (!rag::grounded_enough(hits, grounding)) {
+  if (!rag::grounded_enough(hits, *mode, grounding)) {
     if (args.json) {
       std::cout << nlohmann::json{{"question", question}, {"answer", rag::kNotFoundAnswer}, {"found", false},
                                   {"best_dense_score", best_dense}, {"retrieval_ms", retrieval_ms},

@@ -3,7 +3,7 @@
 // that decides and checks, so it is testable without a model.
 //
 //   auto hits = retrieve(collections, question, embedding, options);
-//   if (!grounded_enough(hits, grounding)) print(kNotFoundAnswer);
+//   if (!grounded_enough(hits, options.mode, grounding)) print(kNotFoundAnswer);
 //   GroundedPrompt p = build_grounded_prompt(question, hits, grounding);  // messages + numbered sources
 //   ... generate from p.messages ...
 //   std::vector<int> cited = cited_sources(answer, p.sources.size());    // the [n] the answer uses
@@ -30,8 +30,7 @@ struct GroundingOptions {
   // The best dense (cosine) similarity between the question and a retrieved chunk below which the
   // documents are taken to hold no answer. Calibrated for all-MiniLM-L6-v2 on the Python-docs QA set
   // against off-topic questions (docs/rag.md, "Answers"): 0.40 keeps 118 of 120 answerable questions
-  // and refuses 38 of 40 off-topic ones. Another embedding model needs its own value. Hits without a
-  // dense score (BM25-only retrieval) count as relevant when BM25 found them.
+  // and refuses 38 of 40 off-topic ones. Another embedding model needs its own value.
   float min_dense_score = 0.40f;
 };
 
@@ -47,8 +46,10 @@ struct GroundedPrompt {
   std::vector<AnswerSource> sources;          // numbered 1..n in the order the decoder sees them
 };
 
-// Whether `hits` hold something to answer from (see GroundingOptions::min_dense_score).
-bool grounded_enough(std::span<const RetrievedChunk> hits, const GroundingOptions& options);
+// Whether `hits`, retrieved in `mode`, hold something to answer from: with dense search (dense or
+// hybrid), a hit whose dense similarity reaches GroundingOptions::min_dense_score (a chunk that BM25
+// alone brought in proves nothing: common words match almost anything); with BM25 alone, any hit.
+bool grounded_enough(std::span<const RetrievedChunk> hits, RetrievalMode mode, const GroundingOptions& options);
 
 // The conversation asking the decoder to answer `question` from the first max_sources hits only,
 // citing them as [n], and to say kNotFoundAnswer when they do not hold the answer. The sources'
