@@ -245,7 +245,11 @@ StoreError::StoreError(std::filesystem::path file, std::string operation, const 
       operation_(std::move(operation)),
       sqlite_code_(sqlite_code) {}
 
-std::string fts5_query(std::string_view user_query) {
+namespace {
+
+// The query's words, each an FTS5 string ("..." with quotes doubled): inside one, nothing is syntax
+// (no AND, OR, NEAR, column filter, prefix *), so the user's text can only ever be words to match.
+std::vector<std::string> fts5_terms(std::string_view user_query) {
   std::vector<std::string> words;
   std::string word;
   const auto flush = [&] {
@@ -275,22 +279,56 @@ std::string fts5_query(std::string_view user_query) {
   }
   flush();
 
-  // Each word an FTS5 string ("..." with quotes doubled): inside one, nothing is syntax (no AND, OR,
-  // NEAR, column filter, prefix *), so the user's text can only ever be words to match.
-  std::string query;
+  std::vector<std::string> terms;
   for (const auto& w : words) {
-    if (!query.empty()) query += " OR ";
-    query += '"';
-    for (char c : w) query += c == '"' ? std::string("\"\"") : std::string(1, c);
-    query += '"';
+    std::string term = "\"";
+    for (char c : w) term += c == '"' ? std::string("\"\"") : std::string(1, c);
+    terms.push_back(term + '"');
   }
+  return terms;
+}
+
+std::string any_of_terms(const std::vector<std::string>& terms) {
+  std::string query;
+  for (const auto& t : terms) query += (query.empty() ? "" : " OR ") + t;
   return query;
 }
+
+}  // namespace
+
+std::string fts5_query(std::string_view user_query) { return any_of_terms(fts5_terms(user_query)); }
 
 struct CollectionStore::Impl {
   sqlite::Connection db;
   std::size_t dim = 0;
   std::string embedding_model;
+
+  // `terms` without the words that occur in more than half the chunks (all but the rarest when every
+  // word does). BM25's inverse document frequency of such a word is about zero (FTS5 floors it at
+  // 1e-6), so it cannot lift a chunk above one that matches a rarer word; yet it makes nearly every
+  // chunk a match to score, the whole cost of a query of common words. The top k are unchanged
+  // whenever k chunks match the remaining words.
+  std::vector<std::string> informative_terms(std::vector<std::string> terms) const {
+    auto count = db.prepare("SELECT count(*) FROM chunks", "bm25 search");
+    count.step();
+    const std::int64_t chunks = count.column_int(0);
+    auto df = db.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", "bm25 search");
+    std::vector<std::pair<std::int64_t, std::string>> by_df;
+    for (auto& t : terms) {
+      df.reset();
+      df.bind(1, std::string_view(t));
+      df.step();
+      by_df.emplace_back(df.column_int(0), std::move(t));
+    }
+    std::vector<std::string> kept;
+    for (auto& [n, t] : by_df) {
+      if (2 * n <= chunks) kept.push_back(t);
+    }
+    if (kept.empty()) {
+      kept.push_back(std::min_element(by_df.begin(), by_df.end())->second);
+    }
+    return kept;
+  }
 
   std::optional<std::int64_t> find_id(std::string_view source, std::string_view operation) const {
     auto stmt = db.prepare("SELECT id FROM documents WHERE source = ?", operation);
@@ -517,8 +555,10 @@ std::vector<Bm25Hit> CollectionStore::bm25(std::string_view query, const Metadat
     if (!std::isfinite(w) || w < 0)
       throw std::invalid_argument("bm25: column weights must be finite and >= 0");
   }
-  const std::string match = fts5_query(query);
-  if (match.empty() || limit == 0) return {};
+  std::vector<std::string> terms = fts5_terms(query);
+  if (terms.empty() || limit == 0) return {};
+  if (terms.size() > 1) terms = impl_->informative_terms(std::move(terms));
+  const std::string match = any_of_terms(terms);
   const FilterClause clause(filter);
   // The filter is part of the WHERE clause, so ORDER BY and LIMIT rank only admitted chunks. Without
   // one the index ranks alone: joining every match to its chunk and document row would cost a lookup

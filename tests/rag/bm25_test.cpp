@@ -180,5 +180,28 @@ TEST_F(Bm25Test, TheFilterAppliesBeforeTheLimit) {
   EXPECT_TRUE(store_.bm25("apple", {.sources = std::vector<std::string>{}}, 10).empty());
 }
 
+// A word in more than half the chunks is left out of a query with rarer words: it cannot reorder the
+// chunks they match, and it would make every chunk a match to score.
+TEST_F(Bm25Test, WordsInMostChunksAreLeftOutOfAQueryWithRarerWords) {
+  for (int i = 0; i < 8; ++i) {
+    store_.put_document(document("common-" + std::to_string(i), {"the service restarts nightly"}, kDim));
+  }
+  store_.put_document(document("rare-a", {"the service drains replicas before restarts"}, kDim));
+  store_.put_document(document("rare-b", {"replicas replicas replicas restart slowly"}, kDim));
+  const auto rare = store_.bm25("replicas", {}, 10);
+  ASSERT_EQ(rare.size(), 2u);
+  const auto mixed = store_.bm25("the service replicas restarts", {}, 10);
+  EXPECT_EQ(ids_of(mixed), ids_of(rare)) << "the common words added matches without changing the order";
+  // Only common words: the rarest of them still finds its chunks.
+  const auto common = store_.bm25("the service nightly", {}, 20);
+  EXPECT_EQ(common.size(), 8u) << "nightly (8 of 10 chunks) is the rarest; the and service are in 9";
+  // One word is never left out.
+  EXPECT_EQ(store_.bm25("the", {}, 20).size(), 9u);
+  // A filter does not change which words are informative.
+  const auto filtered = store_.bm25("the replicas", {.sources = std::vector<std::string>{"rare-b"}}, 10);
+  ASSERT_EQ(filtered.size(), 1u);
+  EXPECT_EQ(filtered.front().chunk_id, chunk_of("rare-b"));
+}
+
 }  // namespace
 }  // namespace plinth::rag
