@@ -437,7 +437,10 @@ int run_ask(const AskArgs& args) {
                              std::to_string(args.max_tokens) + " that exceeds the decoder's context of " +
                              std::to_string(context) + " (use a smaller -k)");
   }
-  models::PagedLlama batch(model, {});
+  // One request: a KV cache of its own size, not the serving default (a share of the device's memory).
+  models::PagedLlamaOptions paged;
+  paged.num_blocks = static_cast<int>((prompt.size() + args.max_tokens) / paged.block_size) + 2;
+  models::PagedLlama batch(model, paged);
   scheduler::EngineOptions engine_options;
   engine_options.scheduler.detokenizer = std::make_shared<const scheduler::Detokenizer>(
       [tokenizer](scheduler::Token t) { return tokenizer->is_special(t) ? std::string() : tokenizer->token_to_piece(t); });
