@@ -307,18 +307,18 @@ struct CollectionStore::Impl {
   // word does). BM25's inverse document frequency of such a word is about zero (FTS5 floors it at
   // 1e-6), so it cannot lift a chunk above one that matches a rarer word; yet it makes nearly every
   // chunk a match to score, the whole cost of a query of common words. The top k are unchanged
-  // whenever k chunks match the remaining words.
-  std::vector<std::string> informative_terms(std::vector<std::string> terms) const {
+  // whenever k chunks match the remaining words (bm25() checks, and asks again with every word).
+  std::vector<std::string> informative_terms(const std::vector<std::string>& terms) const {
     auto count = db.prepare("SELECT count(*) FROM chunks", "bm25 search");
     count.step();
     const std::int64_t chunks = count.column_int(0);
     auto df = db.prepare("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", "bm25 search");
     std::vector<std::pair<std::int64_t, std::string>> by_df;
-    for (auto& t : terms) {
+    for (const auto& t : terms) {
       df.reset();
       df.bind(1, std::string_view(t));
       df.step();
-      by_df.emplace_back(df.column_int(0), std::move(t));
+      by_df.emplace_back(df.column_int(0), t);
     }
     std::vector<std::string> kept;
     for (auto& [n, t] : by_df) {
@@ -555,10 +555,8 @@ std::vector<Bm25Hit> CollectionStore::bm25(std::string_view query, const Metadat
     if (!std::isfinite(w) || w < 0)
       throw std::invalid_argument("bm25: column weights must be finite and >= 0");
   }
-  std::vector<std::string> terms = fts5_terms(query);
+  const std::vector<std::string> terms = fts5_terms(query);
   if (terms.empty() || limit == 0) return {};
-  if (terms.size() > 1) terms = impl_->informative_terms(std::move(terms));
-  const std::string match = any_of_terms(terms);
   const FilterClause clause(filter);
   // The filter is part of the WHERE clause, so ORDER BY and LIMIT rank only admitted chunks. Without
   // one the index ranks alone: joining every match to its chunk and document row would cost a lookup
@@ -572,14 +570,27 @@ std::vector<Bm25Hit> CollectionStore::bm25(std::string_view query, const Metadat
             " WHERE chunks_fts MATCH ?" +
                 clause.sql() + " ORDER BY score DESC, c.id LIMIT ?",
       "bm25 search");
-  stmt.bind(1, weights.text).bind(2, weights.heading_path).bind(3, std::string_view(match));
-  int next = 4;
-  clause.bind(stmt, next);
-  const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  stmt.bind(next, static_cast<std::int64_t>(std::min(limit, max)));
-  std::vector<Bm25Hit> hits;
-  while (stmt.step()) hits.push_back({stmt.column_int(0), stmt.column_double(1)});
-  return hits;
+  const auto run = [&](const std::vector<std::string>& words) {
+    stmt.reset();
+    stmt.bind(1, weights.text).bind(2, weights.heading_path).bind(3, std::string_view(any_of_terms(words)));
+    int next = 4;
+    clause.bind(stmt, next);
+    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    stmt.bind(next, static_cast<std::int64_t>(std::min(limit, max)));
+    std::vector<Bm25Hit> hits;
+    while (stmt.step()) hits.push_back({stmt.column_int(0), stmt.column_double(1)});
+    return hits;
+  };
+  // First without the words in most chunks (informative_terms); that is exact when it fills the
+  // limit. Fewer hits (a filter, or few chunks with the rarer words): every word, as asked.
+  if (terms.size() > 1) {
+    const std::vector<std::string> informative = impl_->informative_terms(terms);
+    if (informative.size() < terms.size()) {
+      std::vector<Bm25Hit> hits = run(informative);
+      if (hits.size() >= limit) return hits;
+    }
+  }
+  return run(terms);
 }
 
 void CollectionStore::for_each_vector(

@@ -180,9 +180,10 @@ TEST_F(Bm25Test, TheFilterAppliesBeforeTheLimit) {
   EXPECT_TRUE(store_.bm25("apple", {.sources = std::vector<std::string>{}}, 10).empty());
 }
 
-// A word in more than half the chunks is left out of a query with rarer words: it cannot reorder the
-// chunks they match, and it would make every chunk a match to score.
-TEST_F(Bm25Test, WordsInMostChunksAreLeftOutOfAQueryWithRarerWords) {
+// A word in more than half the chunks is left out of a query with rarer words when that still fills
+// the limit (it cannot reorder the chunks they match); otherwise every word is searched. Either way
+// the hits are those of the whole query.
+TEST_F(Bm25Test, WordsInMostChunksAreLeftOutOnlyWhereTheResultIsTheSame) {
   for (int i = 0; i < 8; ++i) {
     store_.put_document(document("common-" + std::to_string(i), {"the service restarts nightly"}, kDim));
   }
@@ -190,17 +191,22 @@ TEST_F(Bm25Test, WordsInMostChunksAreLeftOutOfAQueryWithRarerWords) {
   store_.put_document(document("rare-b", {"replicas replicas replicas restart slowly"}, kDim));
   const auto rare = store_.bm25("replicas", {}, 10);
   ASSERT_EQ(rare.size(), 2u);
-  const auto mixed = store_.bm25("the service replicas restarts", {}, 10);
-  EXPECT_EQ(ids_of(mixed), ids_of(rare)) << "the common words added matches without changing the order";
-  // Only common words: the rarest of them still finds its chunks.
-  const auto common = store_.bm25("the service nightly", {}, 20);
-  EXPECT_EQ(common.size(), 8u) << "nightly (8 of 10 chunks) is the rarest; the and service are in 9";
-  // One word is never left out.
-  EXPECT_EQ(store_.bm25("the", {}, 20).size(), 9u);
-  // A filter does not change which words are informative.
-  const auto filtered = store_.bm25("the replicas", {.sources = std::vector<std::string>{"rare-b"}}, 10);
+  // The limit filled by the rare word: its hits, in its order.
+  EXPECT_EQ(ids_of(store_.bm25("the service replicas restarts", {}, 2)), ids_of(rare));
+  // A larger limit: every word, the rare word's chunks first.
+  const auto all = store_.bm25("the service replicas restarts", {}, 10);
+  ASSERT_EQ(all.size(), 10u);
+  const std::vector<std::int64_t> all_ids = ids_of(all);
+  EXPECT_EQ(std::vector<std::int64_t>(all_ids.begin(), all_ids.begin() + 2), ids_of(rare));
+  // Only common words: the rarest fills a small limit; a larger one gets every word's matches.
+  const auto few = store_.bm25("the service nightly", {}, 5);
+  ASSERT_EQ(few.size(), 5u);
+  for (const auto& h : few) EXPECT_LT(h.chunk_id, chunk_of("rare-a")) << "a chunk without nightly";
+  EXPECT_EQ(store_.bm25("the service nightly", {}, 20).size(), 9u);
+  // A filter that leaves the rare word fewer chunks than the limit: every word.
+  const auto filtered = store_.bm25("the replicas service", {.sources = std::vector<std::string>{"common-0"}}, 1);
   ASSERT_EQ(filtered.size(), 1u);
-  EXPECT_EQ(filtered.front().chunk_id, chunk_of("rare-b"));
+  EXPECT_EQ(filtered.front().chunk_id, chunk_of("common-0"));
 }
 
 }  // namespace
